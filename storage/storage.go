@@ -1,0 +1,189 @@
+// Package storage defines where gb keeps what must outlive a process: the
+// pooled API keys and their health, request and error logs, and edited
+// settings.
+//
+// The package holds only interfaces, record types and backend-independent
+// helpers. Backends live in sub-packages, one per outside dependency:
+// storage/memory (no persistence, for tests and embedding), storage/sqlite
+// (the default, github.com/mattn/go-sqlite3) and storage/mysql
+// (MySQL/MariaDB). A custom backend implements [Store] and proves itself
+// with the shared conformance suite in storage/storagetest.
+//
+// Nothing on the request hot path waits on a Store: request and error logs
+// go through a [LogWriter], which batches them on a background goroutine,
+// and key-state changes are saved the same way by the gateway.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned (possibly wrapped) when a record asked for by
+// identity does not exist.
+var ErrNotFound = errors.New("storage: not found")
+
+// KeyRecord is one pooled API key and its persisted health.
+//
+// The key itself is stored in full: the store is as trusted as the .env file
+// it replaces. Everything that shows a key to a person masks it.
+type KeyRecord struct {
+	// Key is the API key, unique in the store.
+	Key string
+	// AddedAt is when the key was first stored.
+	AddedAt time.Time
+	// State is the key's persisted health.
+	State KeyState
+}
+
+// KeyState is the part of a key's health that survives a restart.
+type KeyState struct {
+	// Failures counts consecutive transient failures.
+	Failures int
+	// Benched reports whether the key is out of rotation for every model
+	// until an operator or the scheduler brings it back.
+	Benched bool
+	// BenchReason says why the key was benched (for example
+	// "API_KEY_INVALID").
+	BenchReason string
+	// BenchedAt is when the key was benched; zero when not benched.
+	BenchedAt time.Time
+	// Models holds per-model restrictions: cool-downs after a quota error
+	// and model-specific denials. Entries whose Until has passed may be
+	// dropped by the store.
+	Models map[string]ModelState
+	// LastError describes the most recent failure, if any.
+	LastError *LastError
+	// UpdatedAt is when the state last changed.
+	UpdatedAt time.Time
+}
+
+// ModelState is a key's restriction for one model.
+type ModelState struct {
+	// Until is when the restriction ends. The zero time means "until reset"
+	// (a model-specific denial).
+	Until time.Time
+	// Reason is a short machine word such as "RATE_LIMIT", "DAILY_QUOTA" or
+	// "PERMISSION_DENIED".
+	Reason string
+}
+
+// LastError is the most recent upstream failure seen on a key.
+type LastError struct {
+	Time    time.Time
+	Status  int
+	Message string
+}
+
+// KeyStore keeps the pooled keys and their state.
+type KeyStore interface {
+	// ListKeys returns every stored key in insertion order.
+	ListKeys(ctx context.Context) ([]KeyRecord, error)
+	// AddKeys stores keys that are not stored yet, in the given order, and
+	// returns how many were new. Existing keys keep their state.
+	AddKeys(ctx context.Context, keys []string) (added int, err error)
+	// DeleteKeys removes keys and returns how many existed.
+	DeleteKeys(ctx context.Context, keys []string) (deleted int, err error)
+	// SaveKeyStates upserts the state of stored keys. States for keys that
+	// are not stored are ignored.
+	SaveKeyStates(ctx context.Context, states map[string]KeyState) error
+}
+
+// RequestLog is one upstream attempt.
+type RequestLog struct {
+	// Time is when the attempt started.
+	Time time.Time
+	// Key is the API key used (stored in full, shown masked).
+	Key string
+	// Model is the upstream model name, without "models/".
+	Model string
+	// Kind names the operation, for example "gemini-chat-stream" or
+	// "openai-chat-non-stream" (gemini-balance's error_type words).
+	Kind string
+	// Status is the HTTP status of the attempt; 0 when no response came
+	// (connection error, timeout).
+	Status int
+	// Success reports a 2xx answer that completed.
+	Success bool
+	// Latency is how long the attempt took.
+	Latency time.Duration
+	// PromptTokens, CompletionTokens and TotalTokens come from the
+	// upstream usage metadata when it was present.
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+}
+
+// ErrorLog is one failed upstream attempt, kept for an operator to read.
+type ErrorLog struct {
+	// ID is assigned by the store.
+	ID int64
+	// Time is when the failure happened.
+	Time time.Time
+	// Key is the API key used.
+	Key string
+	// Model is the upstream model name.
+	Model string
+	// Kind names the operation (see RequestLog.Kind).
+	Kind string
+	// Status is the HTTP status; 0 for connection errors.
+	Status int
+	// Message is the upstream error text, keys redacted.
+	Message string
+	// RequestBody is the upstream request body when
+	// ERROR_LOG_RECORD_REQUEST_BODY is on; nil otherwise.
+	RequestBody []byte
+}
+
+// LogStore keeps request and error logs. Writes come in batches from a
+// [LogWriter].
+type LogStore interface {
+	// WriteRequestLogs appends request logs.
+	WriteRequestLogs(ctx context.Context, logs []RequestLog) error
+	// WriteErrorLogs appends error logs. IDs in the argument are ignored.
+	WriteErrorLogs(ctx context.Context, logs []ErrorLog) error
+	// ListErrorLogs returns error logs matching f, newest first, and the
+	// total number that match.
+	ListErrorLogs(ctx context.Context, f ErrorLogFilter) (logs []ErrorLog, total int, err error)
+	// CountRequestLogs returns the number of request logs in [from, to),
+	// and how many of them succeeded.
+	CountRequestLogs(ctx context.Context, from, to time.Time) (total, success int, err error)
+	// DeleteLogsBefore deletes request and error logs older than the given
+	// times (a zero time leaves that kind alone) and reports how many rows
+	// went.
+	DeleteLogsBefore(ctx context.Context, requestsBefore, errorsBefore time.Time) (requests, errs int64, err error)
+}
+
+// ErrorLogFilter selects error logs. Zero fields match everything.
+type ErrorLogFilter struct {
+	Key    string
+	Model  string
+	Kind   string
+	Status int
+	From   time.Time
+	To     time.Time
+	// Limit caps the number returned; 0 means 100.
+	Limit  int
+	Offset int
+}
+
+// SettingsStore keeps settings edited at run time, as the raw string values
+// of their environment-variable names (for example "MAX_RETRIES" → "3").
+type SettingsStore interface {
+	// Settings returns every stored setting.
+	Settings(ctx context.Context) (map[string]string, error)
+	// PutSettings upserts the given settings.
+	PutSettings(ctx context.Context, values map[string]string) error
+	// DeleteSettings removes the named settings.
+	DeleteSettings(ctx context.Context, names []string) error
+}
+
+// Store is a complete backend.
+type Store interface {
+	KeyStore
+	LogStore
+	SettingsStore
+	// Close releases the backend's resources.
+	Close() error
+}
