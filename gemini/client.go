@@ -1,0 +1,301 @@
+package gemini
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/geminibalance/gb/balancer"
+)
+
+// DefaultBaseURL is Google's Gemini API endpoint, version included.
+const DefaultBaseURL = "https://generativelanguage.googleapis.com/v1beta"
+
+// Client sends requests to the Gemini API with a pooled key. The key
+// travels in the x-goog-api-key header, never in the URL.
+//
+// One Client is shared by every request: its transports keep connections
+// alive across calls. Settings are fields; set them before first use, or
+// use [Client.SetSettings] to swap them while running.
+type Client struct {
+	mu       sync.RWMutex
+	settings ClientSettings
+	base     *url.URL
+	direct   *http.Transport
+	proxied  map[string]*http.Transport
+}
+
+// ClientSettings are a Client's tunables.
+type ClientSettings struct {
+	// BaseURL is the upstream API root including the version, for example
+	// "https://generativelanguage.googleapis.com/v1beta". Requests for
+	// another version (v1) replace the last path element.
+	BaseURL string
+	// Timeout bounds an unary call, and for streams the wait for the
+	// answer's headers and then the silence between two reads. Zero means
+	// 300 s (gemini-balance's TIME_OUT).
+	Timeout time.Duration
+	// Proxies are proxy URLs (http, https, socks5, socks5h). When several
+	// are given, each key uses one of them.
+	Proxies []string
+	// ProxyByKeyHash assigns each key a stable proxy from a hash of the
+	// key (the assignment changes only when the list changes); otherwise a
+	// random proxy is used per call.
+	ProxyByKeyHash bool
+	// Headers are added to every upstream request (CUSTOM_HEADERS).
+	Headers map[string]string
+	// MaxIdleConnsPerHost sizes the keep-alive pool. Zero means 256.
+	MaxIdleConnsPerHost int
+}
+
+// NewClient returns a Client with the given settings.
+func NewClient(s ClientSettings) (*Client, error) {
+	c := &Client{}
+	if err := c.SetSettings(s); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newTransport(s ClientSettings, proxy *url.URL) *http.Transport {
+	idle := s.MaxIdleConnsPerHost
+	if idle <= 0 {
+		idle = 256
+	}
+	t := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          idle * 2,
+		MaxIdleConnsPerHost:   idle,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        32 << 10,
+		WriteBufferSize:       32 << 10,
+	}
+	if proxy != nil {
+		t.Proxy = http.ProxyURL(proxy)
+	}
+	return t
+}
+
+// SetSettings validates s and makes it the client's settings. Transports
+// for unchanged proxies are kept, so warm connections survive.
+func (c *Client) SetSettings(s ClientSettings) error {
+	if s.BaseURL == "" {
+		s.BaseURL = DefaultBaseURL
+	}
+	base, err := url.Parse(strings.TrimRight(s.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return fmt.Errorf("gemini: BaseURL %q is not an http(s) URL", s.BaseURL)
+	}
+	proxied := map[string]*http.Transport{}
+	c.mu.RLock()
+	old := c.proxied
+	direct := c.direct
+	c.mu.RUnlock()
+	for _, p := range s.Proxies {
+		u, err := url.Parse(p)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("gemini: proxy %q is not a URL", p)
+		}
+		switch u.Scheme {
+		case "http", "https", "socks5", "socks5h":
+		default:
+			return fmt.Errorf("gemini: proxy %q: scheme must be http, https, socks5 or socks5h", p)
+		}
+		if t, ok := old[p]; ok {
+			proxied[p] = t
+		} else {
+			proxied[p] = newTransport(s, u)
+		}
+	}
+	if direct == nil {
+		direct = newTransport(s, nil)
+	}
+	s.Proxies = append([]string(nil), s.Proxies...)
+	c.mu.Lock()
+	c.settings, c.base, c.direct, c.proxied = s, base, direct, proxied
+	c.mu.Unlock()
+	for p, t := range old {
+		if _, ok := proxied[p]; !ok {
+			t.CloseIdleConnections()
+		}
+	}
+	return nil
+}
+
+// Settings returns the client's current settings.
+func (c *Client) Settings() ClientSettings {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.settings
+}
+
+// ProxyFor returns the proxy a key's requests use ("" for none). With
+// ProxyByKeyHash the choice is a stable FNV-1a hash of the key modulo the
+// number of proxies, the same in every process.
+func (c *Client) ProxyFor(key string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.proxyLocked(key)
+}
+
+func (c *Client) proxyLocked(key string) string {
+	n := len(c.settings.Proxies)
+	if n == 0 {
+		return ""
+	}
+	if !c.settings.ProxyByKeyHash {
+		return c.settings.Proxies[rand.IntN(n)]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return c.settings.Proxies[h.Sum32()%uint32(n)]
+}
+
+// Request is one upstream call.
+type Request struct {
+	// Method is the HTTP method; empty means POST when Body is non-nil,
+	// GET otherwise.
+	Method string
+	// Version is "v1beta" or "v1"; empty means the BaseURL's own version.
+	Version string
+	// Path is the resource path after the version, for example
+	// "models/gemini-2.5-flash:generateContent".
+	Path string
+	// Query is added to the URL (never a key: the key goes in a header).
+	Query url.Values
+	// Body is sent as application/json.
+	Body []byte
+	// Header holds extra headers for this call.
+	Header http.Header
+	// Stream marks a streaming call: after the answer's headers arrive,
+	// the timeout bounds the silence between two reads instead of the
+	// whole call.
+	Stream bool
+}
+
+// Do sends r with key. The returned body must be closed. Timeouts end the
+// call with an error wrapping balancer.ErrTimeout.
+func (c *Client) Do(ctx context.Context, key string, r *Request) (*http.Response, error) {
+	c.mu.RLock()
+	s, base := c.settings, c.base
+	t := c.direct
+	if p := c.proxyLocked(key); p != "" {
+		t = c.proxied[p]
+	}
+	c.mu.RUnlock()
+
+	u := *base
+	if r.Version != "" {
+		if i := strings.LastIndexByte(u.Path, '/'); i >= 0 && isVersion(u.Path[i+1:]) {
+			u.Path = u.Path[:i+1] + r.Version
+		}
+	}
+	u.Path += "/" + r.Path
+	u.RawPath = ""
+	if len(r.Query) > 0 {
+		u.RawQuery = r.Query.Encode()
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+		if r.Body != nil {
+			method = http.MethodPost
+		}
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 300 * time.Second
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	timer := time.AfterFunc(timeout, func() { cancel(balancer.ErrTimeout) })
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		timer.Stop()
+		cancel(nil)
+		return nil, err
+	}
+	for k, v := range r.Header {
+		req.Header[k] = v
+	}
+	for k, v := range s.Headers {
+		req.Header.Set(k, v)
+	}
+	if r.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("x-goog-api-key", key)
+	resp, err := t.RoundTrip(req)
+	if err != nil {
+		timer.Stop()
+		if cause := context.Cause(ctx); cause == balancer.ErrTimeout {
+			err = fmt.Errorf("%w after %s: %v", balancer.ErrTimeout, timeout, err)
+		}
+		cancel(nil)
+		return nil, err
+	}
+	if !r.Stream {
+		// The whole call stays bounded by the timer.
+		resp.Body = &timedBody{ReadCloser: resp.Body, timer: timer, cancel: cancel, ctx: ctx}
+		return resp, nil
+	}
+	resp.Body = &timedBody{ReadCloser: resp.Body, timer: timer, cancel: cancel, ctx: ctx, idle: timeout}
+	return resp, nil
+}
+
+func isVersion(s string) bool {
+	return s == "v1" || s == "v1beta" || s == "v1alpha" || strings.HasPrefix(s, "v1beta")
+}
+
+// timedBody ends the call's context when the body is closed, and for
+// streams re-arms the timer after every read.
+type timedBody struct {
+	io.ReadCloser
+	timer  *time.Timer
+	cancel context.CancelCauseFunc
+	ctx    context.Context
+	idle   time.Duration
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.idle > 0 && n > 0 {
+		b.timer.Reset(b.idle)
+	}
+	if err != nil && err != io.EOF && context.Cause(b.ctx) == balancer.ErrTimeout {
+		err = fmt.Errorf("%w: %v", balancer.ErrTimeout, err)
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error {
+	b.timer.Stop()
+	err := b.ReadCloser.Close()
+	b.cancel(nil)
+	return err
+}
+
+// CloseIdleConnections closes idle upstream connections.
+func (c *Client) CloseIdleConnections() {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	c.direct.CloseIdleConnections()
+	for _, t := range c.proxied {
+		t.CloseIdleConnections()
+	}
+}
