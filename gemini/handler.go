@@ -221,7 +221,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		// JSON, plus the types clients send by default with a JSON body
+		// (curl -d: form-urlencoded; fetch with a string: text/plain).
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
+			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
 			WriteError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json, not \""+ct+"\".")
 			return nil
 		}
