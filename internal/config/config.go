@@ -19,9 +19,9 @@
 //     (gemini-balance rejects comma lists in the environment).
 //   - Values are validated at startup; a bad value stops the load with a
 //     one-line error naming the variable instead of being used as is.
-//   - AUTH_TOKEN is not rewritten in the snapshot when it is empty; the
-//     gemini-balance fallback to the first ALLOWED_TOKENS entry is available
-//     through Config.AdminToken and reported as a Notice.
+//   - An empty AUTH_TOKEN stays empty: gemini-balance's fallback to the
+//     first ALLOWED_TOKENS entry is not applied, so admin log-in is refused
+//     until AUTH_TOKEN is set (gbserver says so at start-up).
 package config
 
 import (
@@ -75,7 +75,7 @@ type Config struct {
 	// AllowedTokens is ALLOWED_TOKENS (secret): the client tokens.
 	AllowedTokens []string
 	// AuthToken is AUTH_TOKEN (secret): the admin token, also valid as a
-	// client token. See AdminToken for the empty-value fallback.
+	// client token. Empty means admin log-in is refused (see AdminToken).
 	AuthToken string
 	// BaseURL is BASE_URL, the upstream Gemini API root, without a trailing
 	// slash.
@@ -299,18 +299,11 @@ func (c *Config) Redacted() map[string]string {
 	return out
 }
 
-// AdminToken is the token that opens the admin pages: AUTH_TOKEN, or, when
-// it is empty, the first ALLOWED_TOKENS entry (gemini-balance's fallback).
-// It is "" when neither is set.
-func (c *Config) AdminToken() string {
-	if c.AuthToken != "" {
-		return c.AuthToken
-	}
-	if len(c.AllowedTokens) > 0 {
-		return c.AllowedTokens[0]
-	}
-	return ""
-}
+// AdminToken is the token that opens the admin pages: AUTH_TOKEN. Unlike
+// gemini-balance, an empty AUTH_TOKEN does not fall back to the first
+// ALLOWED_TOKENS entry (a client token must not open the admin pages):
+// admin log-in is refused until AUTH_TOKEN is set.
+func (c *Config) AdminToken() string { return c.AuthToken }
 
 // SlogLevel maps LogLevel to a slog level; CRITICAL is slog.LevelError+4.
 func (c *Config) SlogLevel() slog.Level {

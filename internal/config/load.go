@@ -60,9 +60,6 @@ func Load(getenv func(string) string, dotenv []byte) (*Config, []Notice, error) 
 	if len(unused) > 0 {
 		notices = append(notices, Notice{Text: "accepted but not used yet: " + strings.Join(unused, ", ")})
 	}
-	if c.AuthToken == "" && len(c.AllowedTokens) > 0 {
-		notices = append(notices, Notice{Text: "AUTH_TOKEN is empty: the first ALLOWED_TOKENS entry is the admin token, as in gemini-balance"})
-	}
 	return c, notices, nil
 }
 
