@@ -59,8 +59,9 @@ type Handler struct {
 	// Models lists upstream models. Nil means a cache with default TTL
 	// built from Pipeline and Client on first use.
 	Models *ModelCache
-	// Auth checks the client's token (see ClientToken). Nil lets every
-	// request through: use that only behind authentication of your own.
+	// Auth checks every request; token is what ClientToken found (maybe
+	// ""). Returning false answers 401. Nil lets every request through:
+	// use that only behind authentication of your own.
 	Auth Authenticator
 	// Settings returns the live settings. Nil means zero Settings.
 	Settings func() *Settings
@@ -164,15 +165,15 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	tok, _ := ClientToken(r)
+	if h.Auth(r, tok) {
+		return true
+	}
 	if tok == "" {
 		WriteError(w, http.StatusUnauthorized, "Missing API key: pass your gateway token as the x-goog-api-key header, the key query parameter, or an Authorization: Bearer header.")
-		return false
+	} else {
+		WriteError(w, http.StatusUnauthorized, "Invalid API key: the token is not one this gateway accepts.")
 	}
-	if !h.Auth(r, tok) {
-		WriteError(w, http.StatusUnauthorized, "Invalid API key: the token is not one of this gateway's ALLOWED_TOKENS.")
-		return false
-	}
-	return true
+	return false
 }
 
 func (h *Handler) serveModels(w http.ResponseWriter, r *http.Request, rt route) {

@@ -36,7 +36,7 @@ var demoKeys = []struct {
 // an in-memory store. HOST and PORT are honoured (HOST defaults to
 // 127.0.0.1 here, since the demo is for the local machine).
 func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	sim := geminitest.NewServer(geminitest.Options{EventInterval: 40 * time.Millisecond, StreamEvents: 5})
+	sim := geminitest.NewServer(geminitest.Options{EventInterval: 40 * time.Millisecond, StreamEvents: 5, DisableRecording: true})
 	defer sim.Close()
 	keys := make([]string, len(demoKeys))
 	for i, k := range demoKeys {
