@@ -71,8 +71,11 @@ type ModelState struct {
 
 // LastError is the most recent upstream failure seen on a key.
 type LastError struct {
-	Time    time.Time
-	Status  int
+	// Time is when the failure happened.
+	Time time.Time
+	// Status is the HTTP status; 0 when no response came.
+	Status int
+	// Message is the upstream error text, keys redacted.
 	Message string
 }
 
@@ -137,7 +140,8 @@ type ErrorLog struct {
 }
 
 // LogStore keeps request and error logs. Writes come in batches from a
-// [LogWriter].
+// [LogWriter], which reuses its batch slices: a LogStore must not keep a
+// slice it was given after the call returns.
 type LogStore interface {
 	// WriteRequestLogs appends request logs.
 	WriteRequestLogs(ctx context.Context, logs []RequestLog) error
@@ -146,8 +150,8 @@ type LogStore interface {
 	// ListErrorLogs returns error logs matching f, newest first, and the
 	// total number that match.
 	ListErrorLogs(ctx context.Context, f ErrorLogFilter) (logs []ErrorLog, total int, err error)
-	// CountRequestLogs returns the number of request logs in [from, to),
-	// and how many of them succeeded.
+	// CountRequestLogs returns the number of request logs in [from, to)
+	// (a zero bound is open), and how many of them succeeded.
 	CountRequestLogs(ctx context.Context, from, to time.Time) (total, success int, err error)
 	// DeleteLogsBefore deletes request and error logs older than the given
 	// times (a zero time leaves that kind alone) and reports how many rows
@@ -157,14 +161,17 @@ type LogStore interface {
 
 // ErrorLogFilter selects error logs. Zero fields match everything.
 type ErrorLogFilter struct {
+	// Key, Model, Kind and Status match exactly (case-sensitively).
 	Key    string
 	Model  string
 	Kind   string
 	Status int
-	From   time.Time
-	To     time.Time
-	// Limit caps the number returned; 0 means 100.
-	Limit  int
+	// From and To select times in [From, To); a zero bound is open.
+	From time.Time
+	To   time.Time
+	// Limit caps the number returned; 0 (or less) means 100.
+	Limit int
+	// Offset skips that many of the matching logs, newest first.
 	Offset int
 }
 
@@ -179,7 +186,8 @@ type SettingsStore interface {
 	DeleteSettings(ctx context.Context, names []string) error
 }
 
-// Store is a complete backend.
+// Store is a complete backend. The backends in this module keep times to
+// the millisecond and return them in UTC.
 type Store interface {
 	KeyStore
 	LogStore
