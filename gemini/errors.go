@@ -1,6 +1,7 @@
 package gemini
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,6 +151,28 @@ func WritePipelineError(w http.ResponseWriter, err error) {
 	}
 	WriteError(w, code, st.Message, st.Details...)
 }
+
+// writeArrayError writes a pipeline error the way Google's JSON-array
+// stream does: [{"error": …}].
+func writeArrayError(w http.ResponseWriter, err error) {
+	rec := &bodyRecorder{header: w.Header()}
+	WritePipelineError(rec, err)
+	w.WriteHeader(rec.code)
+	w.Write([]byte("["))
+	w.Write(bytes.TrimSpace(rec.body.Bytes()))
+	w.Write([]byte("]\n"))
+}
+
+// bodyRecorder captures what WritePipelineError writes.
+type bodyRecorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *bodyRecorder) Header() http.Header         { return r.header }
+func (r *bodyRecorder) WriteHeader(code int)        { r.code = code }
+func (r *bodyRecorder) Write(p []byte) (int, error) { return r.body.Write(p) }
 
 // retryAfter extracts RetryInfo's delay in whole seconds from a Google
 // error body, for a Retry-After header.

@@ -307,7 +307,12 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) {
 		},
 	})
 	if err != nil {
-		if !errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, context.Canceled):
+		case stream && !sse:
+			// Google's JSON-array stream wraps its errors in an array.
+			writeArrayError(w, err)
+		default:
 			WritePipelineError(w, err)
 		}
 		return

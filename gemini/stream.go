@@ -48,12 +48,16 @@ func (e *EventReader) Release() {
 // everything up to the end of the stream.
 func (e *EventReader) Next() ([]byte, error) {
 	e.event = e.event[:0]
+	partial := false // the previous read ended mid-line (buffer full)
 	for {
 		line, err := e.r.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			e.event = append(e.event, line...)
+			partial = true
 			continue
 		}
+		wasPartial := partial
+		partial = false
 		e.event = append(e.event, line...)
 		if err != nil {
 			if len(bytes.TrimSpace(e.event)) > 0 && err == io.EOF {
@@ -61,7 +65,7 @@ func (e *EventReader) Next() ([]byte, error) {
 			}
 			return nil, err
 		}
-		if isBlank(line) {
+		if !wasPartial && isBlank(line) {
 			if len(bytes.TrimSpace(e.event)) == 0 {
 				e.event = e.event[:0]
 				continue

@@ -113,6 +113,9 @@ func AppendMember(b []byte, name string, value []byte) []byte {
 	}
 	out := make([]byte, 0, len(b)+len(name)+len(value)+8)
 	head := bytes.TrimRight(b[:end], " \t\r\n")
+	if len(head) == 0 {
+		return b
+	}
 	out = append(out, head...)
 	if head[len(head)-1] != '{' {
 		out = append(out, ',')
