@@ -33,8 +33,17 @@ var secretRE = regexp.MustCompile(`AIza[0-9A-Za-z_\-]{20,}|AQ\.[0-9A-Za-z_\-]{20
 // lines built from upstream or client text.
 func Text(s string, known ...string) string {
 	for _, k := range known {
-		if len(k) >= 4 && strings.Contains(s, k) {
+		if len(k) < 4 {
+			continue
+		}
+		// Masks of overlapping occurrences can rebuild the secret from
+		// their remains (think "0000…0000"), so repeat, and fall back to
+		// removing it outright.
+		for i := 0; i < 8 && strings.Contains(s, k); i++ {
 			s = strings.ReplaceAll(s, k, Key(k))
+		}
+		for i := 0; i < 8 && strings.Contains(s, k); i++ {
+			s = strings.ReplaceAll(s, k, "")
 		}
 	}
 	if !secretRE.MatchString(s) {
