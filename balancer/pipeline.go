@@ -41,9 +41,10 @@ type Attempt struct {
 	Model, Kind string
 	// N is the attempt's number within its request, from 1.
 	N int
-	// Start is when the attempt began; Latency how long it took, including
-	// reading the body for successful answers.
-	Start   time.Time
+	// Start is when the attempt began.
+	Start time.Time
+	// Latency is how long the attempt took, including reading the body
+	// for successful answers.
 	Latency time.Duration
 	// Verdict is the outcome.
 	Verdict Verdict
@@ -53,9 +54,12 @@ type Attempt struct {
 
 // Usage is token usage reported by the upstream.
 type Usage struct {
-	PromptTokens     int
+	// PromptTokens is usageMetadata.promptTokenCount.
+	PromptTokens int
+	// CompletionTokens is usageMetadata.candidatesTokenCount.
 	CompletionTokens int
-	TotalTokens      int
+	// TotalTokens is usageMetadata.totalTokenCount.
+	TotalTokens int
 }
 
 // Pipeline runs client requests against a KeyPool: pick a key, call the
@@ -94,13 +98,20 @@ type Pipeline struct {
 // Status is 0 when the last attempt got no answer (network error or
 // timeout); Body is then empty and Verdict.Message says what happened.
 type UpstreamError struct {
-	Status   int
-	Header   http.Header
-	Body     []byte
-	Verdict  Verdict
+	// Status is the last answer's HTTP status, 0 when none came.
+	Status int
+	// Header is the last answer's headers.
+	Header http.Header
+	// Body is the last answer's body (at most Pipeline.MaxErrorBody
+	// bytes), keys redacted.
+	Body []byte
+	// Verdict is the last attempt's classification.
+	Verdict Verdict
+	// Attempts is how many attempts the request made.
 	Attempts int
 }
 
+// Error describes the failure; keys are redacted.
 func (e *UpstreamError) Error() string {
 	if e.Status == 0 {
 		return fmt.Sprintf("upstream request failed after %d attempt(s): %s", e.Attempts, e.Verdict.Message)

@@ -48,6 +48,7 @@ type ExhaustedError struct {
 	RetryAt time.Time
 }
 
+// Error says how many keys the pool has and why none could serve.
 func (e *ExhaustedError) Error() string {
 	if e.Total == 0 {
 		return "no API keys are configured"

@@ -15,6 +15,7 @@ import (
 
 // ErrorBody is Google's error envelope: {"error": google.rpc.Status}.
 type ErrorBody struct {
+	// Error is the status.
 	Error Status `json:"error"`
 }
 

@@ -60,8 +60,9 @@ func ParseModel(name string) ModelName {
 type Model struct {
 	// Name is "models/<id>".
 	Name string `json:"name"`
-	// DisplayName and Description are Google's texts.
+	// DisplayName is Google's short name for the model.
 	DisplayName string `json:"displayName,omitempty"`
+	// Description is Google's description of the model.
 	Description string `json:"description,omitempty"`
 	// SupportedGenerationMethods lists the methods the model serves.
 	SupportedGenerationMethods []string `json:"supportedGenerationMethods,omitempty"`
@@ -76,9 +77,10 @@ func (m *Model) ID() string { return strings.TrimPrefix(m.Name, "models/") }
 // keeps it for TTL, so listing models costs no upstream call per client
 // request. Concurrent refreshes are collapsed into one.
 type ModelCache struct {
-	// Pipeline and Client make the upstream call. Required.
+	// Pipeline runs the upstream call against the pool. Required.
 	Pipeline *balancer.Pipeline
-	Client   *Client
+	// Client makes the upstream call. Required.
+	Client *Client
 	// TTL is how long a fetched list is served. Zero means ten minutes.
 	TTL time.Duration
 
