@@ -281,7 +281,12 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 	body, err := PrepareRequest(body, rt.method, m, s)
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, err.Error())
+		msg := err.Error()
+		var st *Status
+		if errors.As(err, &st) {
+			msg = st.Message
+		}
+		WriteError(w, http.StatusBadRequest, msg)
 		return
 	}
 	stream := rt.method == "streamGenerateContent"
@@ -361,12 +366,12 @@ func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byt
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, errors.New("Invalid JSON payload received. " + err.Error())
+		return nil, invalidPayload(err.Error())
 	}
 	gc := map[string]any{}
 	if raw, ok := top["generationConfig"]; ok {
 		if err := json.Unmarshal(raw, &gc); err != nil || gc == nil {
-			return nil, errors.New("Invalid JSON payload received. generationConfig must be an object")
+			return nil, invalidPayload("generationConfig must be an object")
 		}
 	}
 	gcChanged := false
@@ -374,7 +379,7 @@ func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byt
 		var tools []map[string]any
 		if raw, ok := top["tools"]; ok {
 			if err := json.Unmarshal(raw, &tools); err != nil {
-				return nil, errors.New("Invalid JSON payload received. tools must be an array of objects")
+				return nil, invalidPayload("tools must be an array of objects")
 			}
 		}
 		hasFuncs, hasSearch := false, false
@@ -411,6 +416,11 @@ func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byt
 		top["generationConfig"], _ = json.Marshal(gc)
 	}
 	return json.Marshal(top)
+}
+
+// invalidPayload is Google's 400 for a body it cannot read.
+func invalidPayload(detail string) error {
+	return &Status{Code: http.StatusBadRequest, Status: "INVALID_ARGUMENT", Message: "Invalid JSON payload received. " + detail}
 }
 
 // relayUnary copies a unary answer through, byte for byte.
