@@ -178,3 +178,56 @@ func TestVersionHelpUnknown(t *testing.T) {
 	err := run(context.Background(), []string{"gbserver", "frobnicate"}, envFrom(nil), nil, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "unknown command")
 }
+
+func TestGracefulShutdownFinishesStreamsAndFlushesLogs(t *testing.T) {
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"gbserver", "demo"}, envFrom(map[string]string{"PORT": port}), strings.NewReader(""), &stdout, &stderr)
+	}()
+	waitFor(t, "the demo banner", func() bool { return curlRE.MatchString(stdout.String()) })
+	base := "http://127.0.0.1:" + port
+
+	// Warm up past the demo's bad keys so the stream below is served by a
+	// good key on its first attempt.
+	for i := 0; i < 6; i++ {
+		req, _ := http.NewRequest("POST", base+"/v1beta/models/gemini-2.5-flash:generateContent", strings.NewReader(`{"contents":[{"parts":[{"text":"hi"}]}]}`))
+		req.Header.Set("x-goog-api-key", demoToken)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	req, _ := http.NewRequest("POST", base+"/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", strings.NewReader(`{"contents":[{"parts":[{"text":"a long story"}]}]}`))
+	req.Header.Set("x-goog-api-key", demoToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	buf := make([]byte, 1)
+	_, err = resp.Body.Read(buf) // the stream has started
+	require.NoError(t, err)
+
+	cancel() // SIGINT/SIGTERM
+	rest, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "the in-flight stream is finished, not cut")
+	all := string(buf) + string(rest)
+	assert.Equal(t, 5, strings.Count(all, "data: "), "every event arrived")
+	assert.Contains(t, all, `"finishReason": "STOP"`)
+	assert.NotContains(t, all, `"error"`)
+
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not stop")
+	}
+	m := regexp.MustCompile(`request_logs_written=(\d+)`).FindStringSubmatch(stderr.String())
+	require.NotNil(t, m, stderr.String())
+	n, _ := strconv.Atoi(m[1])
+	assert.GreaterOrEqual(t, n, 7, "every attempt was logged and flushed at shutdown")
+}
