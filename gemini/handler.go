@@ -230,7 +230,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 			return nil
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -428,14 +428,43 @@ func relayUnary(w http.ResponseWriter, res *balancer.Result) {
 	resp := res.Response
 	copyHeaders(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
-	bp := bufPool.Get().(*[]byte)
-	tail := tailBuffer{}
-	_, err := copyBuffer(w, io.TeeReader(resp.Body, &tail), *bp)
-	bufPool.Put(bp)
-	res.Finish(err, usageFrom(tail.bytes()))
+	rb := relayPool.Get().(*relayBuf)
+	rb.tail.n = 0
+	_, err := copyBuffer(w, io.TeeReader(resp.Body, &rb.tail), rb.buf[:])
+	u := usageFrom(rb.tail.bytes())
+	relayPool.Put(rb)
+	res.Finish(err, u)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// relayBuf is the per-request scratch space of relayUnary, pooled.
+type relayBuf struct {
+	buf  [32 << 10]byte
+	tail tailBuffer
+}
+
+var relayPool = sync.Pool{New: func() any { return new(relayBuf) }}
+
+// readAll reads r whole, sizing the buffer from the declared length when
+// there is one, so a body is copied once.
+func readAll(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared <= 0 || declared > limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, declared+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow: the body is longer than declared
+		}
+	}
+}
 
 func copyBuffer(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
 	var n int64
