@@ -110,7 +110,7 @@ func httpProxy(t *testing.T, hits *atomic.Int32) *httptest.Server {
 		out.Header = r.Header.Clone()
 		resp, err := http.DefaultTransport.RoundTrip(out)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		defer resp.Body.Close()
