@@ -79,8 +79,10 @@ func newTransport(s ClientSettings, proxy *url.URL) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		ReadBufferSize:        32 << 10,
-		WriteBufferSize:       32 << 10,
+		// Small per-connection buffers: with thousands of open streams,
+		// buffer memory dominates; large bodies stream through anyway.
+		ReadBufferSize:  8 << 10,
+		WriteBufferSize: 8 << 10,
 	}
 	if proxy != nil {
 		t.Proxy = http.ProxyURL(proxy)
@@ -224,12 +226,14 @@ func (c *Client) Do(ctx context.Context, key string, r *Request) (*http.Response
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	// The URL is built from parsed parts; skip a round trip through text.
+	req, err := http.NewRequestWithContext(ctx, method, "/", body)
 	if err != nil {
 		timer.Stop()
 		cancel(nil)
 		return nil, err
 	}
+	req.URL, req.Host = &u, u.Host
 	for k, v := range r.Header {
 		req.Header[k] = v
 	}

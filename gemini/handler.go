@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -427,6 +428,9 @@ func invalidPayload(detail string) error {
 func relayUnary(w http.ResponseWriter, res *balancer.Result) {
 	resp := res.Response
 	copyHeaders(w.Header(), resp.Header)
+	if resp.ContentLength >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
 	w.WriteHeader(resp.StatusCode)
 	rb := relayPool.Get().(*relayBuf)
 	rb.tail.n = 0
@@ -438,7 +442,7 @@ func relayUnary(w http.ResponseWriter, res *balancer.Result) {
 
 // relayBuf is the per-request scratch space of relayUnary, pooled.
 type relayBuf struct {
-	buf  [32 << 10]byte
+	buf  [16 << 10]byte
 	tail tailBuffer
 }
 
@@ -486,16 +490,14 @@ func copyBuffer(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
 	}
 }
 
-// hop-by-hop and length headers are not copied: the server sets its own.
-var skipHeaders = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true, "Te": true, "Trailer": true,
-	"Upgrade": true, "Proxy-Authenticate": true, "Proxy-Authorization": true, "Alt-Svc": true,
-	"Set-Cookie": true,
-}
+// answerHeaders are the upstream answer headers a client sees. The rest
+// (Google's server, alt-svc, cookies, hop-by-hop headers) describe the
+// upstream connection, not the answer.
+var answerHeaders = []string{"Content-Type", "Content-Language", "X-Gemini-Service-Tier"}
 
 func copyHeaders(dst, src http.Header) {
-	for k, v := range src {
-		if !skipHeaders[k] {
+	for _, k := range answerHeaders {
+		if v, ok := src[k]; ok {
 			dst[k] = v
 		}
 	}

@@ -22,7 +22,10 @@ type EventReader struct {
 	event []byte
 }
 
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+// readerPool holds the EventReaders' buffers. They are small, because an
+// open stream keeps one for its whole life; longer events are assembled in
+// EventReader.event.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
 
 // NewEventReader returns an EventReader over r. Call Release when done to
 // recycle its buffers.
