@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/geminibalance/gb/balancer"
+	"github.com/geminibalance/gb/internal/redact"
 )
 
 // ErrorBody is Google's error envelope: {"error": google.rpc.Status}.
@@ -128,7 +129,9 @@ func ErrorStatus(err error) (code int, body []byte, st *Status) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout, nil, &Status{Code: 504, Status: "DEADLINE_EXCEEDED", Message: "deadline exceeded"}
 	}
-	return http.StatusInternalServerError, nil, &Status{Code: 500, Status: "INTERNAL", Message: "internal error"}
+	// Anything else went wrong between the gateway and the upstream: say
+	// what, keys redacted, rather than a bare 500.
+	return http.StatusBadGateway, nil, &Status{Code: 502, Status: "UNAVAILABLE", Message: "upstream request failed: " + redact.Text(err.Error())}
 }
 
 // WritePipelineError writes err (from balancer.Pipeline.Do) as a

@@ -271,7 +271,7 @@ func describeJSONError(b []byte) string {
 
 func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) {
 	s := h.settings()
-	m := ParseModel(rt.model)
+	m := s.Models.Parse(rt.model)
 	if err := s.Models.Allowed(m); err != nil {
 		WriteError(w, http.StatusBadRequest, err.Error())
 		return
@@ -351,8 +351,8 @@ func forwardQuery(q url.Values) url.Values {
 //   - "-search": a googleSearch tool, unless the request declares
 //     functions;
 //   - "-image": responseModalities TEXT and IMAGE;
-//   - "-non-thinking": thinkingBudget 0 (128 for 2.5 Pro, which cannot
-//     turn thinking off), unless the request sets thinkingConfig.
+//   - "-non-thinking": NonThinkingConfig, unless the request sets
+//     thinkingConfig.
 func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byte, error) {
 	if method != "generateContent" && method != "streamGenerateContent" {
 		return body, nil
@@ -405,11 +405,7 @@ func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byt
 	}
 	if m.NonThinking {
 		if _, ok := gc["thinkingConfig"]; !ok {
-			budget := 0
-			if strings.Contains(m.Upstream, "2.5-pro") {
-				budget = 128
-			}
-			gc["thinkingConfig"] = map[string]any{"thinkingBudget": budget}
+			gc["thinkingConfig"] = NonThinkingConfig(m.Upstream)
 			gcChanged = true
 		}
 	}
@@ -417,6 +413,22 @@ func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byt
 		top["generationConfig"], _ = json.Marshal(gc)
 	}
 	return json.Marshal(top)
+}
+
+// NonThinkingConfig is the thinkingConfig that turns thinking as far off
+// as model allows: Gemini 3 takes a thinkingLevel (LOW for Pro, MINIMAL
+// otherwise); 2.5 Pro cannot go below a budget of 128; other models take 0.
+func NonThinkingConfig(model string) map[string]any {
+	pro := strings.Contains(model, "-pro")
+	switch {
+	case strings.HasPrefix(model, "gemini-3") && pro:
+		return map[string]any{"thinkingLevel": "LOW"}
+	case strings.HasPrefix(model, "gemini-3"):
+		return map[string]any{"thinkingLevel": "MINIMAL"}
+	case pro:
+		return map[string]any{"thinkingBudget": 128}
+	}
+	return map[string]any{"thinkingBudget": 0}
 }
 
 // invalidPayload is Google's 400 for a body it cannot read.

@@ -182,6 +182,25 @@ type ModelPolicy struct {
 	Search, Image, Thinking []string
 }
 
+// Parse splits a client's model name like ParseModel, but takes a suffix
+// off only when the model it leaves is listed for that suffix: so a real
+// model whose name ends in "-image" (gemini-2.5-flash-image) keeps its
+// name unless it is the "-image" variant of a model in IMAGE_MODELS.
+func (p *ModelPolicy) Parse(name string) ModelName {
+	name = strings.TrimPrefix(name, "models/")
+	m := ModelName{Requested: name, Upstream: name}
+	if s, ok := strings.CutSuffix(m.Upstream, SuffixSearch); ok && slices.Contains(p.Search, s) {
+		m.Upstream, m.Search = s, true
+	}
+	if s, ok := strings.CutSuffix(m.Upstream, SuffixImage); ok && slices.Contains(p.Image, s) {
+		m.Upstream, m.Image = s, true
+	}
+	if s, ok := strings.CutSuffix(m.Upstream, SuffixNonThinking); ok && slices.Contains(p.Thinking, s) {
+		m.Upstream, m.NonThinking = s, true
+	}
+	return m
+}
+
 // Allowed reports whether a client may use m: its upstream model is not
 // filtered, and each suffix it carries is enabled for that model.
 func (p *ModelPolicy) Allowed(m ModelName) error {

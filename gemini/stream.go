@@ -170,7 +170,7 @@ func PeekStream(resp *http.Response, err error) (*http.Response, error) {
 	}
 	if _, ok := Data(ev); !ok {
 		trimmed := bytes.TrimSpace(ev)
-		if code := errorCode(trimmed); code != 0 {
+		if code := ErrorCode(trimmed); code != 0 {
 			body := append([]byte(nil), trimmed...)
 			er.Release()
 			resp.Body.Close()
@@ -181,9 +181,10 @@ func PeekStream(resp *http.Response, err error) (*http.Response, error) {
 	return resp, nil
 }
 
-// errorCode returns the HTTP code of a Google error body ({"error": …} or
-// [{"error": …}]), or 0.
-func errorCode(b []byte) int {
+// ErrorCode returns the HTTP code of a Google error body ({"error": …} or
+// [{"error": …}]), or 0 when b is not one. Google writes such a body,
+// without SSE framing, into a stream that fails after it began.
+func ErrorCode(b []byte) int {
 	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
 		return 0
 	}
@@ -216,7 +217,7 @@ func relayStream(w http.ResponseWriter, r *http.Request, res *balancer.Result, s
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 
-	next := nextFunc(res.Response.Body)
+	next := Events(res.Response.Body)
 	var (
 		last   []byte
 		n      int
@@ -233,7 +234,7 @@ func relayStream(w http.ResponseWriter, r *http.Request, res *balancer.Result, s
 		data, ok := Data(ev)
 		if !ok {
 			// A raw JSON error written into the stream by the upstream.
-			if code := errorCode(bytes.TrimSpace(ev)); code != 0 {
+			if code := ErrorCode(bytes.TrimSpace(ev)); code != 0 {
 				v := balancer.ClassifyGemini(code, nil, bytes.TrimSpace(ev), nil)
 				relErr = &balancer.UpstreamError{Status: code, Body: bytes.TrimSpace(ev), Verdict: v, Attempts: res.Attempts}
 				break
@@ -277,9 +278,11 @@ func relayStream(w http.ResponseWriter, r *http.Request, res *balancer.Result, s
 	res.Finish(relErr, usageFrom(last))
 }
 
-// nextFunc returns a function yielding body's events, reusing the
-// EventReader of a body PeekStream prepared.
-func nextFunc(body io.Reader) func() ([]byte, error) {
+// Events returns a function yielding the SSE events of an upstream answer
+// body one at a time (see EventReader.Next). For a body prepared by
+// PeekStream it reuses the reader that already holds the first event, so
+// nothing is read or parsed twice.
+func Events(body io.Reader) func() ([]byte, error) {
 	if p, ok := body.(*peekedBody); ok {
 		return p.next
 	}

@@ -192,7 +192,7 @@ func TestErrorStatus(t *testing.T) {
 		{"no keys", &balancer.ExhaustedError{}, 503, "UNAVAILABLE", nil, ""},
 		{"canceled", context.Canceled, 499, "CANCELLED", nil, ""},
 		{"deadline", fmt.Errorf("wrapped: %w", context.DeadlineExceeded), 504, "DEADLINE_EXCEEDED", nil, ""},
-		{"other", errors.New("weird"), 500, "INTERNAL", nil, ""},
+		{"other", errors.New("weird"), 502, "UNAVAILABLE", nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -398,4 +398,27 @@ func TestPrepareRequestInvalidJSON(t *testing.T) {
 			}()
 		}
 	}
+}
+
+func TestModelPolicyParse(t *testing.T) {
+	p := &gemini.ModelPolicy{Search: []string{"gemini-2.5-flash"}, Image: []string{"gemini-2.0-flash"}, Thinking: []string{"gemini-3-pro-preview"}}
+	tests := []struct {
+		in   string
+		want gemini.ModelName
+	}{
+		{"models/gemini-2.5-flash-search", gemini.ModelName{Requested: "gemini-2.5-flash-search", Upstream: "gemini-2.5-flash", Search: true}},
+		{"gemini-2.5-flash-image", gemini.ModelName{Requested: "gemini-2.5-flash-image", Upstream: "gemini-2.5-flash-image"}},
+		{"gemini-2.0-flash-image", gemini.ModelName{Requested: "gemini-2.0-flash-image", Upstream: "gemini-2.0-flash", Image: true}},
+		{"gemini-3-pro-preview-non-thinking", gemini.ModelName{Requested: "gemini-3-pro-preview-non-thinking", Upstream: "gemini-3-pro-preview", NonThinking: true}},
+		{"gemini-2.5-pro-search", gemini.ModelName{Requested: "gemini-2.5-pro-search", Upstream: "gemini-2.5-pro-search"}},
+	}
+	for _, tc := range tests {
+		got := p.Parse(tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+		assert.NoError(t, p.Allowed(got), tc.in)
+	}
+	assert.Equal(t, map[string]any{"thinkingLevel": "LOW"}, gemini.NonThinkingConfig("gemini-3-pro-preview"))
+	assert.Equal(t, map[string]any{"thinkingLevel": "MINIMAL"}, gemini.NonThinkingConfig("gemini-3-flash"))
+	assert.Equal(t, map[string]any{"thinkingBudget": 128}, gemini.NonThinkingConfig("gemini-2.5-pro"))
+	assert.Equal(t, map[string]any{"thinkingBudget": 0}, gemini.NonThinkingConfig("gemini-2.5-flash"))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/geminibalance/gb/gemini"
 	"github.com/geminibalance/gb/internal/config"
 	"github.com/geminibalance/gb/internal/redact"
+	"github.com/geminibalance/gb/openai"
 	"github.com/geminibalance/gb/storage"
 )
 
@@ -33,6 +34,7 @@ type App struct {
 	Logs     *storage.LogWriter
 	Logger   *slog.Logger
 	Native   *gemini.Handler
+	OpenAI   *openai.Handler
 
 	settings  atomicSettings
 	stop      context.CancelFunc
@@ -72,11 +74,21 @@ func New(ctx context.Context, cfg *config.Config, store storage.Store, logger *s
 		OnError:    a.onError,
 	}
 	a.settings.store(cfg)
+	models := &gemini.ModelCache{Pipeline: a.Pipeline, Client: a.Client}
 	a.Native = &gemini.Handler{
 		Pipeline: a.Pipeline,
 		Client:   a.Client,
+		Models:   models,
 		Auth:     a.authenticate,
 		Settings: a.settings.gemini,
+		Logger:   logger,
+	}
+	a.OpenAI = &openai.Handler{
+		Pipeline: a.Pipeline,
+		Client:   a.Client,
+		Models:   models,
+		Auth:     a.authenticate,
+		Settings: a.settings.openai,
 		Logger:   logger,
 	}
 	pctx, cancel := context.WithCancel(context.Background())
@@ -194,6 +206,7 @@ type atomicSettings struct {
 
 type derived struct {
 	gem *gemini.Settings
+	oai *openai.Settings
 	au  gemini.Authenticator
 }
 
@@ -210,10 +223,23 @@ func (s *atomicSettings) store(cfg *config.Config) {
 		},
 		MaxBodyBytes: cfg.MaxBodyBytes,
 	}
+	budgets := make(map[string]int, len(cfg.ThinkingBudgetMap))
+	for m, b := range cfg.ThinkingBudgetMap {
+		budgets[m] = int(b)
+	}
+	o := &openai.Settings{
+		ShowThinking:      cfg.ShowThinkingProcess,
+		ThinkingBudgetMap: budgets,
+		SafetySettings:    safety,
+		Models:            g.Models,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+	}
 	tokens := append(append([]string(nil), cfg.AllowedTokens...), cfg.AuthToken)
-	s.p.Store(&derived{gem: g, au: gemini.StaticTokens(tokens...)})
+	s.p.Store(&derived{gem: g, oai: o, au: gemini.StaticTokens(tokens...)})
 }
 
 func (s *atomicSettings) gemini() *gemini.Settings { return s.p.Load().gem }
+
+func (s *atomicSettings) openai() *openai.Settings { return s.p.Load().oai }
 
 func (s *atomicSettings) auth() gemini.Authenticator { return s.p.Load().au }

@@ -454,7 +454,9 @@ func TestBadInput(t *testing.T) {
 		{"POST on model list", "POST", "/v1beta/models", hello, nil, 405, "", 0},
 		{"unknown model", "POST", "/v1beta/models/no-such-model:generateContent", hello, nil, 404, "NOT_FOUND", 1},
 		{"filtered model", "POST", "/v1beta/models/gemini-pro-vision:generateContent", hello, nil, 400, "INVALID_ARGUMENT", 0},
-		{"suffix not enabled", "POST", "/v1beta/models/gemini-2.0-flash-search:generateContent", hello, nil, 400, "INVALID_ARGUMENT", 0},
+		// A suffix on a model not listed for it is no suffix: the name goes
+		// upstream whole, and Google does not know it.
+		{"suffix not enabled", "POST", "/v1beta/models/gemini-2.0-flash-search:generateContent", hello, nil, 404, "NOT_FOUND", 1},
 		{"oversized body", "POST", flashGen, big, nil, 413, "", 0},
 		{"unknown model get", "GET", "/v1beta/models/no-such-model", "", nil, 404, "NOT_FOUND", -1},
 	}
