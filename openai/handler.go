@@ -373,7 +373,7 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balan
 
 	t := NewStreamTranslator("chatcmpl-"+randomAlnum(29), req.Model, time.Now().Unix(), opts)
 	t.IncludeUsage = req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	er := gemini.NewEventReader(res.Response.Body)
+	next := gemini.Events(res.Response.Body)
 	var relErr error
 	write := func(chunks [][]byte) error {
 		for _, c := range chunks {
@@ -393,7 +393,7 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balan
 		return nil
 	}
 	for {
-		ev, err := er.Next()
+		ev, err := next()
 		if err != nil {
 			if err != io.EOF {
 				relErr = err
@@ -433,7 +433,6 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balan
 			break
 		}
 	}
-	er.Release()
 	if relErr != nil && r.Context().Err() != nil {
 		relErr = context.Canceled
 	}
