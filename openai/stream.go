@@ -44,6 +44,9 @@ type choiceState struct {
 	started bool
 	calls   int
 	finish  string
+	// logprobs is the JSON of this event's token log probabilities, put on
+	// the choice's text chunk of the same event.
+	logprobs []byte
 }
 
 // NewStreamTranslator returns a translator whose chunks carry id, model
@@ -125,6 +128,10 @@ func (t *StreamTranslator) Event(data []byte) ([][]byte, error) {
 		}
 		if c.Content == nil {
 			continue
+		}
+		st.logprobs = nil
+		if lp := logprobsFrom(c.LogprobsResult); lp != nil {
+			st.logprobs, _ = json.Marshal(lp)
 		}
 		kind := kindNone
 		var body []byte
@@ -226,7 +233,14 @@ func (t *StreamTranslator) emit(st *choiceState, kind partKind, body []byte) {
 		c = append(c, body...)
 		c = append(c, ']')
 	}
-	c = append(c, `},"logprobs":null,"finish_reason":null}]}`...)
+	c = append(c, `},"logprobs":`...)
+	if kind == kindText && st.logprobs != nil {
+		c = append(c, st.logprobs...)
+		st.logprobs = nil
+	} else {
+		c = append(c, "null"...)
+	}
+	c = append(c, `,"finish_reason":null}]}`...)
 	t.out = append(t.out, c)
 }
 

@@ -319,3 +319,28 @@ func TestEmbeddingParse(t *testing.T) {
 		assert.Equal(t, param, *e.Param, body)
 	}
 }
+
+func TestStreamTranslatorLogprobs(t *testing.T) {
+	tr := openai.NewStreamTranslator("chatcmpl-x", "gemini-2.5-flash", 1, nil)
+	out, err := tr.Event([]byte(`{"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]},"index":0,
+	  "logprobsResult":{"chosenCandidates":[{"token":"Hi","logProbability":-0.25}],
+	  "topCandidates":[{"candidates":[{"token":"Hi","logProbability":-0.25},{"token":"Hey","logProbability":-1.5}]}]}}]}`))
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	var chunk struct {
+		Choices []struct {
+			Logprobs *openai.Logprobs `json:"logprobs"`
+		} `json:"choices"`
+	}
+	require.NoError(t, json.Unmarshal(out[0], &chunk))
+	require.NotNil(t, chunk.Choices[0].Logprobs)
+	require.Len(t, chunk.Choices[0].Logprobs.Content, 1)
+	assert.Equal(t, "Hi", chunk.Choices[0].Logprobs.Content[0].Token)
+	assert.Equal(t, -0.25, chunk.Choices[0].Logprobs.Content[0].Logprob)
+	assert.Len(t, chunk.Choices[0].Logprobs.Content[0].TopLogprobs, 2)
+
+	// Events without logprobs keep "logprobs": null.
+	out, err = tr.Event([]byte(`{"candidates":[{"content":{"role":"model","parts":[{"text":" there"}]},"index":0}]}`))
+	require.NoError(t, err)
+	assert.Contains(t, string(out[0]), `"logprobs":null`)
+}
