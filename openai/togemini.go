@@ -87,6 +87,8 @@ func ToGemini(ctx context.Context, req *ChatCompletionRequest, opts *Options) (m
 			if err != nil {
 				return model, nil, err
 			}
+			var firstCall *gPart
+			signed := false
 			for j, tc := range m.ToolCalls {
 				p := fmt.Sprintf("%s.tool_calls[%d].function.arguments", path, j)
 				args, err := argsObject(tc.Function.Arguments, p)
@@ -94,10 +96,22 @@ func ToGemini(ctx context.Context, req *ChatCompletionRequest, opts *Options) (m
 					return model, nil, err
 				}
 				gid, sig := DecodeToolCallID(tc.ID)
-				parts = append(parts, &gPart{FunctionCall: &gFunctionCall{ID: gid, Name: tc.Function.Name, Args: args}, ThoughtSignature: sig})
+				part := &gPart{FunctionCall: &gFunctionCall{ID: gid, Name: tc.Function.Name, Args: args}, ThoughtSignature: sig}
+				if firstCall == nil {
+					firstCall = part
+				}
+				signed = signed || sig != ""
+				parts = append(parts, part)
 				if tc.ID != "" {
 					names[tc.ID] = tc.Function.Name
 				}
+			}
+			if firstCall != nil && !signed && isGemini3(model.Upstream) {
+				// Gemini 3 refuses a function call turn without its
+				// signature. Calls this gateway did not hand out (another
+				// model's, or a client's own) have none: Google's
+				// documented placeholder lets them through.
+				firstCall.ThoughtSignature = SkipThoughtSignature
 			}
 			add("model", parts...)
 		case "tool", "function":
@@ -246,6 +260,11 @@ func ThinkingModel(upstream string) bool {
 	}
 	return strings.HasPrefix(n, "gemini-2.5") || strings.HasPrefix(n, "gemini-3") || strings.Contains(n, "thinking")
 }
+
+// SkipThoughtSignature is Google's placeholder thoughtSignature for
+// function calls whose real signature is unknown; ToGemini sends it on
+// Gemini 3 tool-call turns that carry no signature of their own.
+const SkipThoughtSignature = "skip_thought_signature_validator"
 
 func isGemini3(n string) bool { return strings.HasPrefix(strings.ToLower(n), "gemini-3") }
 

@@ -344,3 +344,37 @@ func TestStreamTranslatorLogprobs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(out[0]), `"logprobs":null`)
 }
+
+func TestGemini3ToolTurnWithoutSignatureGetsPlaceholder(t *testing.T) {
+	req, err := openai.ParseChatRequest([]byte(`{"model":"gemini-3-pro-preview","messages":[
+	  {"role":"user","content":"weather?"},
+	  {"role":"assistant","tool_calls":[{"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}},
+	                                    {"id":"call_def","type":"function","function":{"name":"get_time","arguments":"{}"}}]},
+	  {"role":"tool","tool_call_id":"call_abc","content":"sunny"},
+	  {"role":"tool","tool_call_id":"call_def","content":"noon"}]}`))
+	require.NoError(t, err)
+	_, body, err := openai.ToGemini(context.Background(), req, nil)
+	require.NoError(t, err)
+	var g struct {
+		Contents []struct {
+			Role  string `json:"role"`
+			Parts []struct {
+				ThoughtSignature string          `json:"thoughtSignature"`
+				FunctionCall     json.RawMessage `json:"functionCall"`
+			} `json:"parts"`
+		} `json:"contents"`
+	}
+	require.NoError(t, json.Unmarshal(body, &g))
+	require.Len(t, g.Contents, 3)
+	model := g.Contents[1]
+	assert.Equal(t, "model", model.Role)
+	require.Len(t, model.Parts, 2)
+	assert.Equal(t, openai.SkipThoughtSignature, model.Parts[0].ThoughtSignature, "first call carries the placeholder")
+	assert.Empty(t, model.Parts[1].ThoughtSignature)
+
+	// Gemini 2.5 needs none.
+	req.Model = "gemini-2.5-flash"
+	_, body, err = openai.ToGemini(context.Background(), req, nil)
+	require.NoError(t, err)
+	assert.NotContains(t, string(body), openai.SkipThoughtSignature)
+}
