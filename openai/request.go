@@ -53,6 +53,19 @@ type ChatCompletionRequest struct {
 	ReasoningEffort string `json:"reasoning_effort,omitempty"`
 	// User is accepted and ignored.
 	User string `json:"user,omitempty"`
+	// Google holds the Gemini extensions of Google's own OpenAI-compatible
+	// layer, sent as "extra_body": {"google": {…}}.
+	Google *GoogleExtensions `json:"-"`
+}
+
+// GoogleExtensions are the Gemini options Google's OpenAI-compatible layer
+// accepts in "extra_body": {"google": {…}}.
+type GoogleExtensions struct {
+	// ThinkingConfig is Gemini's thinkingConfig (snake_case or camelCase
+	// fields), sent as is. It overrides reasoning_effort.
+	ThinkingConfig json.RawMessage `json:"thinking_config,omitempty"`
+	// CachedContent names a cachedContents resource to use.
+	CachedContent string `json:"cached_content,omitempty"`
 }
 
 // StreamOptions are the chat stream options.
@@ -302,6 +315,9 @@ type rawChat struct {
 	User                *string         `json:"user"`
 	Functions           json.RawMessage `json:"functions"`
 	FunctionCall        json.RawMessage `json:"function_call"`
+	ExtraBody           *struct {
+		Google *GoogleExtensions `json:"google"`
+	} `json:"extra_body"`
 }
 
 // jsonError turns a decoding error into a 400 naming the field.
@@ -495,6 +511,16 @@ func ParseChatRequest(body []byte) (*ChatCompletionRequest, error) {
 	}
 	if raw.User != nil {
 		req.User = *raw.User
+	}
+	if raw.ExtraBody != nil && raw.ExtraBody.Google != nil {
+		g := raw.ExtraBody.Google
+		if len(g.ThinkingConfig) > 0 && string(g.ThinkingConfig) != "null" {
+			var obj map[string]any
+			if json.Unmarshal(g.ThinkingConfig, &obj) != nil || obj == nil {
+				return nil, badRequest("extra_body.google.thinking_config", "Invalid 'extra_body.google.thinking_config': expected an object.")
+			}
+		}
+		req.Google = g
 	}
 	return req, nil
 }

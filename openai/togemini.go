@@ -218,7 +218,15 @@ func ToGemini(ctx context.Context, req *ChatCompletionRequest, opts *Options) (m
 	if model.Image {
 		gc.ResponseModalities = []string{"TEXT", "IMAGE"}
 	}
-	gc.ThinkingConfig = thinkingConfig(model, req.ReasoningEffort, opts)
+	if tc := thinkingConfig(model, req.ReasoningEffort, opts); tc != nil {
+		gc.ThinkingConfig = tc
+	}
+	if req.Google != nil {
+		if len(req.Google.ThinkingConfig) > 0 && string(req.Google.ThinkingConfig) != "null" {
+			gc.ThinkingConfig = req.Google.ThinkingConfig
+		}
+		g.CachedContent = req.Google.CachedContent
+	}
 	if !gc.empty() {
 		g.GenerationConfig = gc
 	}

@@ -378,3 +378,20 @@ func TestGemini3ToolTurnWithoutSignatureGetsPlaceholder(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(body), openai.SkipThoughtSignature)
 }
+
+func TestExtraBodyGoogle(t *testing.T) {
+	req, err := openai.ParseChatRequest([]byte(`{"model":"gemini-2.5-flash","reasoning_effort":"low","messages":[{"role":"user","content":"hi"}],
+	  "extra_body":{"google":{"thinking_config":{"thinking_budget":800,"include_thoughts":true},"cached_content":"cachedContents/abc"}}}`))
+	require.NoError(t, err)
+	_, body, err := openai.ToGemini(context.Background(), req, nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],
+	  "generationConfig":{"thinkingConfig":{"thinking_budget":800,"include_thoughts":true}},
+	  "cachedContent":"cachedContents/abc"}`, string(body))
+
+	_, err = openai.ParseChatRequest([]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"extra_body":{"google":{"thinking_config":5}}}`))
+	var e *openai.Error
+	require.ErrorAs(t, err, &e)
+	require.NotNil(t, e.Param)
+	assert.Equal(t, "extra_body.google.thinking_config", *e.Param)
+}

@@ -12,6 +12,7 @@ type gRequest struct {
 	ToolConfig        *gToolConfig    `json:"toolConfig,omitempty"`
 	SafetySettings    json.RawMessage `json:"safetySettings,omitempty"`
 	GenerationConfig  *gGenConfig     `json:"generationConfig,omitempty"`
+	CachedContent     string          `json:"cachedContent,omitempty"`
 }
 
 type gContent struct {
@@ -85,21 +86,23 @@ type gFCConfig struct {
 }
 
 type gGenConfig struct {
-	StopSequences      []string  `json:"stopSequences,omitempty"`
-	ResponseMimeType   string    `json:"responseMimeType,omitempty"`
-	ResponseJSONSchema any       `json:"responseJsonSchema,omitempty"`
-	ResponseModalities []string  `json:"responseModalities,omitempty"`
-	CandidateCount     *int      `json:"candidateCount,omitempty"`
-	MaxOutputTokens    *int      `json:"maxOutputTokens,omitempty"`
-	Temperature        *float64  `json:"temperature,omitempty"`
-	TopP               *float64  `json:"topP,omitempty"`
-	TopK               *int      `json:"topK,omitempty"`
-	Seed               *int64    `json:"seed,omitempty"`
-	PresencePenalty    *float64  `json:"presencePenalty,omitempty"`
-	FrequencyPenalty   *float64  `json:"frequencyPenalty,omitempty"`
-	ResponseLogprobs   bool      `json:"responseLogprobs,omitempty"`
-	Logprobs           *int      `json:"logprobs,omitempty"`
-	ThinkingConfig     *gThinkng `json:"thinkingConfig,omitempty"`
+	StopSequences      []string `json:"stopSequences,omitempty"`
+	ResponseMimeType   string   `json:"responseMimeType,omitempty"`
+	ResponseJSONSchema any      `json:"responseJsonSchema,omitempty"`
+	ResponseModalities []string `json:"responseModalities,omitempty"`
+	CandidateCount     *int     `json:"candidateCount,omitempty"`
+	MaxOutputTokens    *int     `json:"maxOutputTokens,omitempty"`
+	Temperature        *float64 `json:"temperature,omitempty"`
+	TopP               *float64 `json:"topP,omitempty"`
+	TopK               *int     `json:"topK,omitempty"`
+	Seed               *int64   `json:"seed,omitempty"`
+	PresencePenalty    *float64 `json:"presencePenalty,omitempty"`
+	FrequencyPenalty   *float64 `json:"frequencyPenalty,omitempty"`
+	ResponseLogprobs   bool     `json:"responseLogprobs,omitempty"`
+	Logprobs           *int     `json:"logprobs,omitempty"`
+	// ThinkingConfig is a *gThinkng, or the client's own object
+	// (extra_body.google.thinking_config) as json.RawMessage; nil omits it.
+	ThinkingConfig any `json:"thinkingConfig,omitempty"`
 }
 
 type gThinkng struct {
