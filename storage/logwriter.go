@@ -60,7 +60,7 @@ type LogWriterStats struct {
 // LogWriter takes request and error logs off the request hot path: Request
 // and Error only put the record in a bounded queue, and one background
 // goroutine writes them to a [LogStore] in batches, when a batch is full
-// or FlushInterval has passed.
+// or FlushInterval has passed (it is not woken for each record).
 //
 // Every record is accounted for in [LogWriter.Stats]: written, dropped at
 // the door, or failed after retries. The writer reuses its batch slices, so
@@ -74,6 +74,7 @@ type LogWriter struct {
 
 	reqs    chan RequestLog
 	errs    chan ErrorLog
+	kick    chan struct{} // a full batch is waiting (capacity 1, never blocks)
 	flushes chan chan struct{}
 	done    chan struct{} // closed by Close: drain and exit
 	exited  chan struct{} // closed by the goroutine when it ends
@@ -114,6 +115,7 @@ func NewLogWriter(store LogStore, opt LogWriterOptions) *LogWriter {
 		opt:     opt,
 		reqs:    make(chan RequestLog, opt.QueueSize),
 		errs:    make(chan ErrorLog, opt.QueueSize),
+		kick:    make(chan struct{}, 1),
 		flushes: make(chan chan struct{}),
 		done:    make(chan struct{}),
 		exited:  make(chan struct{}),
@@ -132,6 +134,7 @@ func (w *LogWriter) Request(l RequestLog) {
 		select {
 		case w.reqs <- l:
 			w.mu.RUnlock()
+			w.maybeKick(len(w.reqs))
 			return
 		default:
 		}
@@ -148,12 +151,25 @@ func (w *LogWriter) Error(l ErrorLog) {
 		select {
 		case w.errs <- l:
 			w.mu.RUnlock()
+			w.maybeKick(len(w.errs))
 			return
 		default:
 		}
 	}
 	w.mu.RUnlock()
 	w.errDropped.Add(1)
+}
+
+// maybeKick wakes the writer when a whole batch is queued. Below that the
+// writer sleeps until its ticker, so a busy gateway does not wake it for
+// every record.
+func (w *LogWriter) maybeKick(queued int) {
+	if queued >= w.opt.BatchSize {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Stats returns the writer's counters.
@@ -243,19 +259,10 @@ func (w *LogWriter) run() {
 	defer tick.Stop()
 	for {
 		select {
-		case l := <-w.reqs:
-			reqBatch = append(reqBatch, l)
-			if len(reqBatch) >= w.opt.BatchSize {
-				flushReqs()
-			}
-		case l := <-w.errs:
-			errBatch = append(errBatch, l)
-			if len(errBatch) >= w.opt.BatchSize {
-				flushErrs()
-			}
+		case <-w.kick:
+			drain()
 		case <-tick.C:
-			flushReqs()
-			flushErrs()
+			drain()
 		case ack := <-w.flushes:
 			drain()
 			close(ack)
