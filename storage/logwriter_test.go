@@ -17,6 +17,8 @@ import (
 
 // fakeLogs is a LogStore that records batch sizes and can fail or block.
 type fakeLogs struct {
+	storage.LogStore // methods the writer never calls (nil: they panic)
+
 	mu        sync.Mutex
 	reqs      []storage.RequestLog
 	errs      []storage.ErrorLog

@@ -155,8 +155,130 @@ type LogStore interface {
 	CountRequestLogs(ctx context.Context, from, to time.Time) (total, success int, err error)
 	// DeleteLogsBefore deletes request and error logs older than the given
 	// times (a zero time leaves that kind alone) and reports how many rows
-	// went.
+	// went. Statistics buckets that end at or before requestsBefore go
+	// with the request logs.
 	DeleteLogsBefore(ctx context.Context, requestsBefore, errorsBefore time.Time) (requests, errs int64, err error)
+	// ErrorLog returns the error log with the given ID, or an error
+	// wrapping ErrNotFound.
+	ErrorLog(ctx context.Context, id int64) (ErrorLog, error)
+	// DeleteErrorLogs deletes the error logs with the given IDs and
+	// reports how many existed.
+	DeleteErrorLogs(ctx context.Context, ids []int64) (int64, error)
+	// ClearErrorLogs deletes every error log and reports how many went.
+	ClearErrorLogs(ctx context.Context) (int64, error)
+	// NearestErrorLog returns the error log of key closest in time to at,
+	// no further than window away (either side), with the given status
+	// unless status is 0. Ties go to the earlier log. It returns an error
+	// wrapping ErrNotFound when there is none.
+	NearestErrorLog(ctx context.Context, key string, at time.Time, window time.Duration, status int) (ErrorLog, error)
+}
+
+// StatsGroup says how [StatsQuery] results are grouped.
+type StatsGroup int
+
+const (
+	// GroupNone returns one row with the totals.
+	GroupNone StatsGroup = iota
+	// GroupKey returns one row per key.
+	GroupKey
+	// GroupModel returns one row per model.
+	GroupModel
+	// GroupKeyModel returns one row per key and model.
+	GroupKeyModel
+)
+
+// StatsQuery selects request statistics. Statistics are kept in whole
+// minutes: a minute counts when it starts in [From, To), both rounded
+// down to the minute.
+type StatsQuery struct {
+	// From and To bound the minutes counted; both are required.
+	From, To time.Time
+	// Keys, when not empty, restricts the statistics to these keys.
+	Keys []string
+	// Model, when set, restricts the statistics to this model.
+	Model string
+	// GroupBy chooses the rows returned.
+	GroupBy StatsGroup
+	// Limit caps grouped rows (most calls first); 0 means no cap.
+	Limit int
+}
+
+// StatsCounts are the counters of a set of request logs.
+type StatsCounts struct {
+	// Calls counts attempts; Successes and Failures split them.
+	Calls, Successes, Failures int64
+	// Status429 counts attempts answered with HTTP 429.
+	Status429 int64
+	// PromptTokens, CompletionTokens and TotalTokens sum the usage.
+	PromptTokens, CompletionTokens, TotalTokens int64
+}
+
+// Add adds o to c.
+func (c *StatsCounts) Add(o StatsCounts) {
+	c.Calls += o.Calls
+	c.Successes += o.Successes
+	c.Failures += o.Failures
+	c.Status429 += o.Status429
+	c.PromptTokens += o.PromptTokens
+	c.CompletionTokens += o.CompletionTokens
+	c.TotalTokens += o.TotalTokens
+}
+
+// CountsOf returns the counters of one request log.
+func CountsOf(l RequestLog) StatsCounts {
+	c := StatsCounts{Calls: 1, PromptTokens: int64(l.PromptTokens), CompletionTokens: int64(l.CompletionTokens), TotalTokens: int64(l.TotalTokens)}
+	if l.Success {
+		c.Successes = 1
+	} else {
+		c.Failures = 1
+	}
+	if l.Status == 429 {
+		c.Status429 = 1
+	}
+	return c
+}
+
+// StatsRow is one row of [StatsStore.Stats]: Key and Model are set as
+// the grouping asks.
+type StatsRow struct {
+	Key   string
+	Model string
+	StatsCounts
+}
+
+// StatsPoint is one step of a time series.
+type StatsPoint struct {
+	// Time is the start of the step.
+	Time time.Time
+	StatsCounts
+}
+
+// AttentionKey is a key with many failures of one kind.
+type AttentionKey struct {
+	// Key is the API key (stored in full, shown masked).
+	Key string
+	// Count is how many attempts matched.
+	Count int64
+	// Calls is every attempt of the key in the same period.
+	Calls int64
+}
+
+// StatsStore answers statistics over request logs from aggregates kept as
+// the logs are written (per-minute buckets and coarser roll-ups), never by
+// scanning raw request logs.
+type StatsStore interface {
+	// Stats returns counters for q. With GroupNone it returns exactly one
+	// row; grouped rows come most calls first, then by key and model.
+	Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error)
+	// StatsSeries returns counters per step (a whole number of minutes)
+	// from q.From, for every step that has data, oldest first. GroupBy and
+	// Limit are ignored.
+	StatsSeries(ctx context.Context, q StatsQuery, step time.Duration) ([]StatsPoint, error)
+	// AttentionKeys returns the keys with the most attempts in the
+	// minutes of [from, to) that got the given HTTP status, or that failed
+	// when status is 0, most first (then by key), at most limit (0 means
+	// 20). Keys with no match are not listed.
+	AttentionKeys(ctx context.Context, from, to time.Time, status, limit int) ([]AttentionKey, error)
 }
 
 // ErrorLogFilter selects error logs. Zero fields match everything.
@@ -166,13 +288,21 @@ type ErrorLogFilter struct {
 	Model  string
 	Kind   string
 	Status int
+	// KeyContains matches keys containing it, ignoring ASCII case.
+	KeyContains string
+	// Text matches messages containing it, ignoring ASCII case.
+	Text string
 	// From and To select times in [From, To); a zero bound is open.
 	From time.Time
 	To   time.Time
 	// Limit caps the number returned; 0 (or less) means 100.
 	Limit int
-	// Offset skips that many of the matching logs, newest first.
+	// Offset skips that many of the matching logs, in the sort order.
 	Offset int
+	// SortBy is "time" (the default: time, then ID) or "id".
+	SortBy string
+	// Ascending sorts oldest first; the default is newest first.
+	Ascending bool
 }
 
 // SettingsStore keeps settings edited at run time, as the raw string values
@@ -191,6 +321,7 @@ type SettingsStore interface {
 type Store interface {
 	KeyStore
 	LogStore
+	StatsStore
 	SettingsStore
 	// Close releases the backend's resources.
 	Close() error

@@ -6,6 +6,7 @@
 //
 //	gbserver [serve]   run the gateway (configuration from the environment and ./.env)
 //	gbserver demo      run the gateway against a built-in simulated Gemini API
+//	gbserver import    import a gemini-balance database
 //	gbserver version   print the version
 //	gbserver help      print this help
 package main
@@ -13,6 +14,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +30,7 @@ import (
 
 	"github.com/geminibalance/gb/internal/app"
 	"github.com/geminibalance/gb/internal/config"
+	"github.com/geminibalance/gb/internal/gbimport"
 	"github.com/geminibalance/gb/internal/logx"
 	"github.com/geminibalance/gb/storage"
 	"github.com/geminibalance/gb/storage/mysql"
@@ -53,6 +56,10 @@ Usage:
                      (the environment wins), with gemini-balance's names
   gbserver demo      run the gateway against a built-in simulated Gemini API with
                      demo keys (some invalid, one rate-limited): no real key needed
+  gbserver import [-logs] SOURCE
+                     import keys, tokens and settings (and with -logs, error and
+                     request logs) from a gemini-balance database into gb's store:
+                     SOURCE is its SQLite file or a MySQL DSN (user:pass@tcp(host:3306)/db)
   gbserver version   print the version
   gbserver help      print this help
 
@@ -73,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, getenv, stdout, stderr, nil)
 	case "demo":
 		return demo(ctx, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[2:], getenv, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "gbserver", versionString())
 		return nil
@@ -165,14 +174,34 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	var where string
 	if opt != nil && opt.store != nil {
 		store, where = opt.store, opt.where
-	} else if store, where, err = openStore(cfg); err != nil {
-		return err
+	} else {
+		if store, where, err = openStore(cfg); err != nil {
+			return err
+		}
+		// Settings edited in the console override the environment, except
+		// names listed in GB_ENV_AUTHORITATIVE.
+		merged, notes, err := app.MergeStoredSettings(ctx, cfg, store, getenv)
+		if err != nil {
+			store.Close()
+			return err
+		}
+		cfg = merged
+		level.Set(cfg.SlogLevel())
+		for _, n := range notes {
+			logger.Info(n)
+		}
 	}
 	a, err := app.New(ctx, cfg, store, logger)
 	if err != nil {
 		store.Close()
 		return err
 	}
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	defer stopAdmin()
+	a.EnableAdmin(adminCtx, app.AdminOptions{
+		Getenv:  getenv,
+		OnApply: func(c *config.Config) { level.Set(c.SlogLevel()) },
+	})
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		a.Close(context.Background())
@@ -212,5 +241,38 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	st := a.Logs.Stats()
 	logger.Info("stopped", "request_logs_written", st.Requests.Written, "error_logs_written", st.Errors.Written)
+	return nil
+}
+
+// importCmd copies a gemini-balance database into the configured store.
+func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	logs := fs.Bool("logs", false, "also import error and request logs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: gbserver import [-logs] SOURCE (a gemini-balance SQLite file or MySQL DSN)")
+	}
+	cfg, _, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	src, err := gbimport.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	store, where, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rep, err := gbimport.Import(ctx, src, store, gbimport.Options{ErrorLogs: *logs, RequestLogs: *logs})
+	if err != nil {
+		return fmt.Errorf("importing: %w", err)
+	}
+	fmt.Fprintf(stdout, "imported into %s:\n%s\n", where, rep)
 	return nil
 }

@@ -35,6 +35,8 @@ type App struct {
 	Logger   *slog.Logger
 	Native   *gemini.Handler
 	OpenAI   *openai.Handler
+	// Admin is the admin API and scheduler, when EnableAdmin was called.
+	Admin *Admin
 
 	settings  atomicSettings
 	stop      context.CancelFunc
@@ -106,6 +108,14 @@ func clientSettings(cfg *config.Config) gemini.ClientSettings {
 		ProxyByKeyHash: cfg.ProxiesUseConsistencyHashByAPIKey,
 		Headers:        cfg.CustomHeaders,
 	}
+}
+
+// EnableAdmin builds the admin API and starts its scheduler (until ctx
+// ends or Close); Handler then serves the admin routes too.
+func (a *App) EnableAdmin(ctx context.Context, opt AdminOptions) *Admin {
+	a.Admin = NewAdmin(a, opt)
+	a.Admin.Start(ctx)
+	return a.Admin
 }
 
 // Apply makes cfg the running configuration: the client, pool limits and
@@ -185,6 +195,9 @@ func (a *App) flushStates(ctx context.Context) {
 func (a *App) Close(ctx context.Context) error {
 	var err error
 	a.closeOnce.Do(func() {
+		if a.Admin != nil {
+			a.Admin.Close()
+		}
 		a.stop()
 		a.persisted.Wait()
 		err = a.Logs.Close(ctx)

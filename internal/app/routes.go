@@ -15,6 +15,8 @@ import (
 //	/v1/models/{m}:{method}               native Gemini API (the SDKs' v1)
 //	/v1/models, /v1/models/{m}            Gemini shape for Google-style auth, OpenAI shape otherwise
 //	/v1/…, /hf/v1/…, /openai/v1/…         OpenAI API (chat/completions, embeddings, models)
+//	/, /auth, /keys, /config, /logs,      admin log-in, pages and JSON API, and gemini-balance's
+//	/api/…, /gemini/v1beta/<key routes>   key routes (when EnableAdmin was called; see AdminPatterns)
 //	everything else                       404 with a JSON error
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -28,6 +30,9 @@ func (a *App) Handler() http.Handler {
 	mux.HandleFunc("/v1/", a.v1)
 	mux.Handle("/hf/v1/", a.OpenAI)
 	mux.Handle("/openai/v1/", a.OpenAI)
+	if a.Admin != nil {
+		a.Admin.Mount(mux)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		gemini.WriteError(w, http.StatusNotFound, "Not found: "+r.Method+" "+r.URL.Path)
 	})

@@ -11,8 +11,11 @@ package memory
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +32,14 @@ type Store struct {
 	errs     []storage.ErrorLog // ascending ID
 	nextErr  int64
 	settings map[string]string
+	stats    map[bucket]*storage.StatsCounts // per minute, key and model
+}
+
+// bucket identifies one minute of one key and model.
+type bucket struct {
+	minute int64 // Unix milliseconds
+	key    string
+	model  string
 }
 
 type keyEntry struct {
@@ -40,7 +51,7 @@ var _ storage.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{keys: map[string]*keyEntry{}, settings: map[string]string{}}
+	return &Store{keys: map[string]*keyEntry{}, settings: map[string]string{}, stats: map[bucket]*storage.StatsCounts{}}
 }
 
 func norm(t time.Time) time.Time {
@@ -148,6 +159,13 @@ func (s *Store) WriteRequestLogs(ctx context.Context, logs []storage.RequestLog)
 		l.Time = norm(l.Time)
 		l.Latency = l.Latency.Truncate(time.Millisecond)
 		s.requests = append(s.requests, l)
+		b := bucket{minute: minuteOf(l.Time), key: l.Key, model: l.Model}
+		c := s.stats[b]
+		if c == nil {
+			c = &storage.StatsCounts{}
+			s.stats[b] = c
+		}
+		c.Add(storage.CountsOf(l))
 	}
 	return nil
 }
@@ -190,15 +208,22 @@ func (s *Store) ListErrorLogs(ctx context.Context, f storage.ErrorLogFilter) ([]
 		l := &s.errs[i]
 		if (f.Key == "" || l.Key == f.Key) && (f.Model == "" || l.Model == f.Model) &&
 			(f.Kind == "" || l.Kind == f.Kind) && (f.Status == 0 || l.Status == f.Status) &&
-			inRange(l.Time, f.From, f.To) {
+			inRange(l.Time, f.From, f.To) && containsFold(l.Key, f.KeyContains) && containsFold(l.Message, f.Text) {
 			match = append(match, l)
 		}
 	}
 	slices.SortStableFunc(match, func(a, b *storage.ErrorLog) int {
-		if c := b.Time.Compare(a.Time); c != 0 {
-			return c
+		c := 0
+		if f.SortBy != "id" {
+			c = a.Time.Compare(b.Time)
 		}
-		return cmp.Compare(b.ID, a.ID)
+		if c == 0 {
+			c = cmp.Compare(a.ID, b.ID)
+		}
+		if !f.Ascending {
+			c = -c
+		}
+		return c
 	})
 	out := []storage.ErrorLog{}
 	if offset < len(match) {
@@ -239,6 +264,11 @@ func (s *Store) DeleteLogsBefore(ctx context.Context, requestsBefore, errorsBefo
 		n := len(s.requests)
 		s.requests = slices.DeleteFunc(s.requests, func(l storage.RequestLog) bool { return l.Time.Before(b) })
 		requests = int64(n - len(s.requests))
+		for k := range s.stats {
+			if k.minute+minuteMS <= b.UnixMilli() {
+				delete(s.stats, k)
+			}
+		}
 	}
 	if !errorsBefore.IsZero() {
 		b := norm(errorsBefore)
@@ -277,3 +307,256 @@ func (s *Store) DeleteSettings(ctx context.Context, names []string) error {
 // Close does nothing and returns nil; the data stays readable. It exists
 // to satisfy storage.Store.
 func (s *Store) Close() error { return nil }
+
+const minuteMS = int64(time.Minute / time.Millisecond)
+
+func minuteOf(t time.Time) int64 {
+	ms := t.UnixMilli()
+	return ms - ((ms%minuteMS)+minuteMS)%minuteMS
+}
+
+// containsFold reports whether s contains sub, ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	if sub == "" {
+		return true
+	}
+	return strings.Contains(lowerASCII(s), lowerASCII(sub))
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// ErrorLog returns the error log with the given ID.
+func (s *Store) ErrorLog(ctx context.Context, id int64) (storage.ErrorLog, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := slices.BinarySearchFunc(s.errs, id, func(l storage.ErrorLog, id int64) int { return cmp.Compare(l.ID, id) })
+	if !ok {
+		return storage.ErrorLog{}, fmt.Errorf("storage/memory: error log %d: %w", id, storage.ErrNotFound)
+	}
+	l := s.errs[i]
+	l.RequestBody = cloneBytes(l.RequestBody)
+	return l, nil
+}
+
+// DeleteErrorLogs deletes the error logs with the given IDs.
+func (s *Store) DeleteErrorLogs(ctx context.Context, ids []int64) (int64, error) {
+	del := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		del[id] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.errs)
+	s.errs = slices.DeleteFunc(s.errs, func(l storage.ErrorLog) bool { return del[l.ID] })
+	return int64(n - len(s.errs)), nil
+}
+
+// ClearErrorLogs deletes every error log.
+func (s *Store) ClearErrorLogs(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.errs)
+	s.errs = nil
+	return int64(n), nil
+}
+
+// NearestErrorLog returns the error log of key nearest to at within
+// window.
+func (s *Store) NearestErrorLog(ctx context.Context, key string, at time.Time, window time.Duration, status int) (storage.ErrorLog, error) {
+	at = norm(at)
+	window = window.Truncate(time.Millisecond)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var best *storage.ErrorLog
+	var bestD time.Duration
+	for i := range s.errs {
+		l := &s.errs[i]
+		if l.Key != key || (status != 0 && l.Status != status) {
+			continue
+		}
+		d := l.Time.Sub(at)
+		if d < 0 {
+			d = -d
+		}
+		if d > window {
+			continue
+		}
+		if best == nil || d < bestD || d == bestD && (l.Time.Before(best.Time) || l.Time.Equal(best.Time) && l.ID < best.ID) {
+			best, bestD = l, d
+		}
+	}
+	if best == nil {
+		return storage.ErrorLog{}, fmt.Errorf("storage/memory: no error log near %s: %w", at.Format(time.RFC3339), storage.ErrNotFound)
+	}
+	l := *best
+	l.RequestBody = cloneBytes(best.RequestBody)
+	return l, nil
+}
+
+// match calls f for every bucket q selects.
+func (s *Store) match(q storage.StatsQuery, f func(b bucket, c *storage.StatsCounts)) {
+	from, to := minuteOf(q.From), minuteOf(q.To)
+	var keys map[string]bool
+	if len(q.Keys) > 0 {
+		keys = make(map[string]bool, len(q.Keys))
+		for _, k := range q.Keys {
+			keys[k] = true
+		}
+	}
+	byKey := q.GroupBy == storage.GroupKey || q.GroupBy == storage.GroupKeyModel
+	for b, c := range s.stats {
+		if b.minute < from || b.minute >= to || (q.Model != "" && b.model != q.Model) ||
+			(keys != nil && !keys[b.key]) || (byKey && b.key == "") {
+			continue
+		}
+		f(b, c)
+	}
+}
+
+// Stats implements [storage.StatsStore].
+func (s *Store) Stats(ctx context.Context, q storage.StatsQuery) ([]storage.StatsRow, error) {
+	s.mu.RLock()
+	type gk struct{ key, model string }
+	groups := map[gk]*storage.StatsRow{}
+	s.match(q, func(b bucket, c *storage.StatsCounts) {
+		var k gk
+		switch q.GroupBy {
+		case storage.GroupKey:
+			k.key = b.key
+		case storage.GroupModel:
+			k.model = b.model
+		case storage.GroupKeyModel:
+			k = gk{b.key, b.model}
+		}
+		r := groups[k]
+		if r == nil {
+			r = &storage.StatsRow{Key: k.key, Model: k.model}
+			groups[k] = r
+		}
+		r.Add(*c)
+	})
+	s.mu.RUnlock()
+	if q.GroupBy == storage.GroupNone {
+		if r := groups[gk{}]; r != nil {
+			return []storage.StatsRow{*r}, nil
+		}
+		return []storage.StatsRow{{}}, nil
+	}
+	out := make([]storage.StatsRow, 0, len(groups))
+	for _, r := range groups {
+		out = append(out, *r)
+	}
+	sortStatsRows(out)
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// sortStatsRows sorts grouped rows most calls first, then by key and model.
+func sortStatsRows(rows []storage.StatsRow) {
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Calls != b.Calls {
+			return a.Calls > b.Calls
+		}
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		return a.Model < b.Model
+	})
+}
+
+// StatsSeries implements [storage.StatsStore].
+func (s *Store) StatsSeries(ctx context.Context, q storage.StatsQuery, step time.Duration) ([]storage.StatsPoint, error) {
+	stepMS := step.Milliseconds()
+	if stepMS < minuteMS || stepMS%minuteMS != 0 {
+		return nil, fmt.Errorf("storage/memory: series step %s is not a whole number of minutes", step)
+	}
+	from := minuteOf(q.From)
+	q.GroupBy = storage.GroupNone
+	points := map[int64]*storage.StatsPoint{}
+	s.mu.RLock()
+	s.match(q, func(b bucket, c *storage.StatsCounts) {
+		t := from + (b.minute-from)/stepMS*stepMS
+		p := points[t]
+		if p == nil {
+			p = &storage.StatsPoint{Time: time.UnixMilli(t).UTC()}
+			points[t] = p
+		}
+		p.Add(*c)
+	})
+	s.mu.RUnlock()
+	out := make([]storage.StatsPoint, 0, len(points))
+	for _, p := range points {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b storage.StatsPoint) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+// AttentionKeys implements [storage.StatsStore].
+func (s *Store) AttentionKeys(ctx context.Context, from, to time.Time, status, limit int) ([]storage.AttentionKey, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	lo, hi := minuteOf(from), minuteOf(to)
+	counts := map[string]*storage.AttentionKey{}
+	s.mu.RLock()
+	for b, c := range s.stats {
+		if b.key == "" || b.minute < lo || b.minute >= hi {
+			continue
+		}
+		a := counts[b.key]
+		if a == nil {
+			a = &storage.AttentionKey{Key: b.key}
+			counts[b.key] = a
+		}
+		a.Calls += c.Calls
+		switch status {
+		case 0:
+			a.Count += c.Failures
+		case 429:
+			a.Count += c.Status429
+		}
+	}
+	if status != 0 && status != 429 {
+		for i := range s.requests {
+			l := &s.requests[i]
+			if m := minuteOf(l.Time); l.Key != "" && l.Status == status && m >= lo && m < hi {
+				counts[l.Key].Count++
+			}
+		}
+	}
+	s.mu.RUnlock()
+	return topAttention(counts, limit), nil
+}
+
+// topAttention returns the entries of counts with a positive Count, most
+// first, then by key, at most limit.
+func topAttention(counts map[string]*storage.AttentionKey, limit int) []storage.AttentionKey {
+	out := []storage.AttentionKey{}
+	for _, a := range counts {
+		if a.Count > 0 {
+			out = append(out, *a)
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.AttentionKey) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}

@@ -170,7 +170,7 @@ func (s *Store) TablePrefix() string { return s.db.Tables().Prefix }
 func (s *Store) DropTables(ctx context.Context) error {
 	t := s.db.Tables()
 	_, err := s.db.DB().ExecContext(ctx, "DROP TABLE IF EXISTS "+
-		strings.Join([]string{t.Keys, t.Requests, t.Errors, t.Settings, t.Migrations}, ", "))
+		strings.Join([]string{t.Keys, t.Requests, t.Errors, t.Settings, t.Stats, t.Migrations}, ", "))
 	return errors.Join(err, s.Close())
 }
 
@@ -228,6 +228,40 @@ func (s *Store) DeleteLogsBefore(ctx context.Context, requestsBefore, errorsBefo
 	return s.db.DeleteLogsBefore(ctx, requestsBefore, errorsBefore)
 }
 
+// ErrorLog implements [storage.LogStore].
+func (s *Store) ErrorLog(ctx context.Context, id int64) (storage.ErrorLog, error) {
+	return s.db.ErrorLog(ctx, id)
+}
+
+// DeleteErrorLogs implements [storage.LogStore].
+func (s *Store) DeleteErrorLogs(ctx context.Context, ids []int64) (int64, error) {
+	return s.db.DeleteErrorLogs(ctx, ids)
+}
+
+// ClearErrorLogs implements [storage.LogStore]. Rows go in chunks of
+// 10,000.
+func (s *Store) ClearErrorLogs(ctx context.Context) (int64, error) { return s.db.ClearErrorLogs(ctx) }
+
+// NearestErrorLog implements [storage.LogStore].
+func (s *Store) NearestErrorLog(ctx context.Context, key string, at time.Time, window time.Duration, status int) (storage.ErrorLog, error) {
+	return s.db.NearestErrorLog(ctx, key, at, window, status)
+}
+
+// Stats implements [storage.StatsStore].
+func (s *Store) Stats(ctx context.Context, q storage.StatsQuery) ([]storage.StatsRow, error) {
+	return s.db.Stats(ctx, q)
+}
+
+// StatsSeries implements [storage.StatsStore].
+func (s *Store) StatsSeries(ctx context.Context, q storage.StatsQuery, step time.Duration) ([]storage.StatsPoint, error) {
+	return s.db.StatsSeries(ctx, q, step)
+}
+
+// AttentionKeys implements [storage.StatsStore].
+func (s *Store) AttentionKeys(ctx context.Context, from, to time.Time, status, limit int) ([]storage.AttentionKey, error) {
+	return s.db.AttentionKeys(ctx, from, to, status, limit)
+}
+
 // Settings implements [storage.SettingsStore].
 func (s *Store) Settings(ctx context.Context) (map[string]string, error) { return s.db.Settings(ctx) }
 
@@ -271,6 +305,14 @@ func dialect(dbName string) sqlstore.Dialect {
 			set := make([]string, len(cols))
 			for i, c := range cols {
 				set[i] = c + " = VALUES(" + c + ")"
+			}
+			return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
+		},
+		IndexHint: func(index string) string { return " FORCE INDEX (" + index + ")" },
+		UpsertAdd: func(_ string, cols []string) string {
+			set := make([]string, len(cols))
+			for i, c := range cols {
+				set[i] = c + " = " + c + " + VALUES(" + c + ")"
 			}
 			return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
 		},
@@ -364,5 +406,25 @@ func migrations(t sqlstore.Tables) []sqlstore.Migration {
 				updated_at BIGINT NOT NULL DEFAULT 0
 			)` + tableOpts,
 		},
+	}, {
+		Version: 2,
+		Name:    "request statistics buckets",
+		Stmts: sqlstore.StatsMigration(t, []string{
+			`CREATE TABLE IF NOT EXISTS ` + t.Stats + ` (
+				span INT NOT NULL,
+				bucket BIGINT NOT NULL,
+				api_key VARCHAR(255) NOT NULL,
+				model VARCHAR(255) NOT NULL,
+				calls BIGINT NOT NULL DEFAULT 0,
+				successes BIGINT NOT NULL DEFAULT 0,
+				failures BIGINT NOT NULL DEFAULT 0,
+				status429 BIGINT NOT NULL DEFAULT 0,
+				prompt_tokens BIGINT NOT NULL DEFAULT 0,
+				completion_tokens BIGINT NOT NULL DEFAULT 0,
+				total_tokens BIGINT NOT NULL DEFAULT 0,
+				PRIMARY KEY (span, bucket, api_key, model),
+				KEY ` + t.Stats + `_key (span, api_key, bucket)
+			)` + tableOpts,
+		}, func(expr string, n int64) string { return fmt.Sprintf("(%s DIV %d)", expr, n) }),
 	}}
 }

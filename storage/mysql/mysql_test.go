@@ -115,7 +115,7 @@ func TestOpenConfig(t *testing.T) {
 	assert.Equal(t, cfg.TablePrefix, s.TablePrefix())
 	v, err := s.SchemaVersion(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, 1, v)
+	assert.Equal(t, 2, v)
 	n, err := s.AddKeys(context.Background(), []string{"k"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
@@ -214,4 +214,17 @@ func TestOpenErrors(t *testing.T) {
 			assert.ErrorContains(t, err, c.errText)
 		})
 	}
+}
+
+// BenchmarkStats measures the statistics queries over 1,000,000 request
+// logs on the GB_TEST_MYSQL_DSN server.
+func BenchmarkStats(b *testing.B) {
+	dsn := os.Getenv(dsnEnv)
+	if dsn == "" {
+		b.Skip(dsnEnv + " not set")
+	}
+	s, err := mysql.OpenDSN(dsn, mysql.WithTablePrefix("gbbench_"+randomHex(4)+"_"))
+	require.NoError(b, err)
+	defer s.DropTables(context.Background())
+	storagetest.BenchmarkStats(b, s)
 }

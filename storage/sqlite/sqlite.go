@@ -183,6 +183,39 @@ func (s *Store) DeleteLogsBefore(ctx context.Context, requestsBefore, errorsBefo
 	return s.db.DeleteLogsBefore(ctx, requestsBefore, errorsBefore)
 }
 
+// ErrorLog implements [storage.LogStore].
+func (s *Store) ErrorLog(ctx context.Context, id int64) (storage.ErrorLog, error) {
+	return s.db.ErrorLog(ctx, id)
+}
+
+// DeleteErrorLogs implements [storage.LogStore].
+func (s *Store) DeleteErrorLogs(ctx context.Context, ids []int64) (int64, error) {
+	return s.db.DeleteErrorLogs(ctx, ids)
+}
+
+// ClearErrorLogs implements [storage.LogStore].
+func (s *Store) ClearErrorLogs(ctx context.Context) (int64, error) { return s.db.ClearErrorLogs(ctx) }
+
+// NearestErrorLog implements [storage.LogStore].
+func (s *Store) NearestErrorLog(ctx context.Context, key string, at time.Time, window time.Duration, status int) (storage.ErrorLog, error) {
+	return s.db.NearestErrorLog(ctx, key, at, window, status)
+}
+
+// Stats implements [storage.StatsStore].
+func (s *Store) Stats(ctx context.Context, q storage.StatsQuery) ([]storage.StatsRow, error) {
+	return s.db.Stats(ctx, q)
+}
+
+// StatsSeries implements [storage.StatsStore].
+func (s *Store) StatsSeries(ctx context.Context, q storage.StatsQuery, step time.Duration) ([]storage.StatsPoint, error) {
+	return s.db.StatsSeries(ctx, q, step)
+}
+
+// AttentionKeys implements [storage.StatsStore].
+func (s *Store) AttentionKeys(ctx context.Context, from, to time.Time, status, limit int) ([]storage.AttentionKey, error) {
+	return s.db.AttentionKeys(ctx, from, to, status, limit)
+}
+
 // Settings implements [storage.SettingsStore].
 func (s *Store) Settings(ctx context.Context) (map[string]string, error) { return s.db.Settings(ctx) }
 
@@ -219,6 +252,14 @@ var dialect = sqlstore.Dialect{
 		set := make([]string, len(cols))
 		for i, c := range cols {
 			set[i] = c + " = excluded." + c
+		}
+		return " ON CONFLICT(" + conflict + ") DO UPDATE SET " + strings.Join(set, ", ")
+	},
+	IndexHint: func(index string) string { return " INDEXED BY " + index },
+	UpsertAdd: func(conflict string, cols []string) string {
+		set := make([]string, len(cols))
+		for i, c := range cols {
+			set[i] = c + " = " + c + " + excluded." + c
 		}
 		return " ON CONFLICT(" + conflict + ") DO UPDATE SET " + strings.Join(set, ", ")
 	},
@@ -278,6 +319,26 @@ func migrations(t sqlstore.Tables) []sqlstore.Migration {
 				updated_at INTEGER NOT NULL DEFAULT 0
 			)`,
 		},
+	}, {
+		Version: 2,
+		Name:    "request statistics buckets",
+		Stmts: sqlstore.StatsMigration(t, []string{
+			`CREATE TABLE IF NOT EXISTS ` + t.Stats + ` (
+				span INTEGER NOT NULL,
+				bucket INTEGER NOT NULL,
+				api_key TEXT NOT NULL,
+				model TEXT NOT NULL,
+				calls INTEGER NOT NULL DEFAULT 0,
+				successes INTEGER NOT NULL DEFAULT 0,
+				failures INTEGER NOT NULL DEFAULT 0,
+				status429 INTEGER NOT NULL DEFAULT 0,
+				prompt_tokens INTEGER NOT NULL DEFAULT 0,
+				completion_tokens INTEGER NOT NULL DEFAULT 0,
+				total_tokens INTEGER NOT NULL DEFAULT 0,
+				PRIMARY KEY (span, bucket, api_key, model)
+			) WITHOUT ROWID`,
+			`CREATE INDEX IF NOT EXISTS ` + t.Stats + `_key ON ` + t.Stats + ` (span, api_key, bucket)`,
+		}, func(expr string, n int64) string { return fmt.Sprintf("(%s / %d)", expr, n) }),
 	}}
 }
 

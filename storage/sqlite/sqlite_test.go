@@ -63,7 +63,7 @@ func TestOpen(t *testing.T) {
 		assert.Equal(t, path, s.FilePath())
 		v, err := s.SchemaVersion(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, 1, v)
+		assert.Equal(t, 2, v)
 
 		db, err := sql.Open("sqlite3", path)
 		require.NoError(t, err)
@@ -73,10 +73,10 @@ func TestOpen(t *testing.T) {
 		assert.Equal(t, "wal", mode)
 		var n int
 		require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM gb_schema_migrations").Scan(&n))
-		assert.Equal(t, 1, n)
+		assert.Equal(t, 2, n)
 		var idx int
 		require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name LIKE 'gb_%'").Scan(&idx))
-		assert.Equal(t, 6, idx)
+		assert.Equal(t, 7, idx)
 	})
 	t.Run("path with odd characters", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "we?ird #dir %20", "gb.db")
@@ -162,4 +162,13 @@ func TestLogWriterEndToEnd(t *testing.T) {
 	_, n, err := s.ListErrorLogs(ctx, storage.ErrorLogFilter{})
 	require.NoError(t, err)
 	assert.Equal(t, producers*each/100, n)
+}
+
+// BenchmarkStats measures the statistics queries over 1,000,000 request
+// logs (go test -run XXX -bench Stats -benchtime 20x ./storage/sqlite).
+func BenchmarkStats(b *testing.B) {
+	s, err := sqlite.Open(filepath.Join(b.TempDir(), "gb.db"))
+	require.NoError(b, err)
+	defer s.Close()
+	storagetest.BenchmarkStats(b, s)
 }

@@ -50,8 +50,9 @@ type OpenPersistent func(t *testing.T) (storage.Store, Reopen)
 const LargeKeyCount = 100_000
 
 // Run runs the conformance suite against the stores open returns: every
-// method of storage.Store, batch sizes of [LargeKeyCount] keys and
-// concurrent writers.
+// method of storage.Store (statistics are checked against a brute-force
+// count of the request logs written), batch sizes of [LargeKeyCount] keys
+// and concurrent writers.
 func Run(t *testing.T, open Open) {
 	t.Helper()
 	get := func(t *testing.T) storage.Store {
@@ -81,6 +82,7 @@ func Run(t *testing.T, open Open) {
 	})
 	t.Run("Settings", func(t *testing.T) { testSettings(t, get(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, get(t)) })
+	t.Run("Admin", func(t *testing.T) { runAdmin(t, get) })
 }
 
 // RunPersistent runs [Run] on the first store of each open call and then

@@ -36,6 +36,8 @@ type Tables struct {
 	Errors string
 	// Settings holds edited settings.
 	Settings string
+	// Stats holds request statistics buckets.
+	Stats string
 }
 
 // NewTables returns the table names for prefix ("gb_" when empty).
@@ -50,6 +52,7 @@ func NewTables(prefix string) Tables {
 		Requests:   prefix + "request_logs",
 		Errors:     prefix + "error_logs",
 		Settings:   prefix + "settings",
+		Stats:      prefix + "request_stats",
 	}
 }
 
@@ -81,6 +84,12 @@ type Dialect struct {
 	DoNothing func(conflict, anyCol string) string
 	// Upsert is appended to an INSERT to update cols on a unique conflict.
 	Upsert func(conflict string, cols []string) string
+	// IndexHint returns the clause placed after a table name to make the
+	// engine use the named index ("" for none).
+	IndexHint func(index string) string
+	// UpsertAdd is appended to an INSERT to add the inserted values of
+	// cols to the existing row's on a unique conflict.
+	UpsertAdd func(conflict string, cols []string) string
 	// BulkUpdate returns one statement updating cols of the rows of table
 	// whose column key matches, from rows rows of arguments, each ordered
 	// key, cols... Rows without a match are ignored.
@@ -559,7 +568,7 @@ func (s *Store) WriteRequestLogs(ctx context.Context, logs []storage.RequestLog)
 				return s.errf("write request logs: %w", err)
 			}
 		}
-		return nil
+		return s.addStats(ctx, tx, logs)
 	})
 }
 
@@ -621,9 +630,23 @@ func (s *Store) ListErrorLogs(ctx context.Context, f storage.ErrorLogFilter) ([]
 	if !f.To.IsZero() {
 		add("time < ?", toMS(f.To))
 	}
+	if f.KeyContains != "" {
+		add("LOWER(api_key) LIKE ? ESCAPE '!'", likePattern(f.KeyContains))
+	}
+	if f.Text != "" {
+		add("LOWER(message) LIKE ? ESCAPE '!'", likePattern(f.Text))
+	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	dir := " DESC"
+	if f.Ascending {
+		dir = " ASC"
+	}
+	order := " ORDER BY time" + dir + ", id" + dir
+	if f.SortBy == "id" {
+		order = " ORDER BY id" + dir
 	}
 	limit, offset := f.Limit, max(f.Offset, 0)
 	if limit <= 0 {
@@ -639,7 +662,7 @@ func (s *Store) ListErrorLogs(ctx context.Context, f storage.ErrorLogFilter) ([]
 		return nil, 0, s.errf("count error logs: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT id, time, api_key, model, kind, status, message, request_body FROM "+
-		s.t.Errors+cond+" ORDER BY time DESC, id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
+		s.t.Errors+cond+order+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, s.errf("list error logs: %w", err)
 	}
@@ -720,6 +743,13 @@ func (s *Store) DeleteLogsBefore(ctx context.Context, requestsBefore, errorsBefo
 	reqs, err := del(s.t.Requests, requestsBefore)
 	if err != nil {
 		return reqs, 0, err
+	}
+	if !requestsBefore.IsZero() {
+		for _, span := range spans {
+			if _, err := s.deleteWhere(ctx, s.t.Stats, "span = ? AND bucket <= ?", span/1000, toMS(requestsBefore)-span); err != nil {
+				return reqs, 0, err
+			}
+		}
 	}
 	errs, err := del(s.t.Errors, errorsBefore)
 	return reqs, errs, err
