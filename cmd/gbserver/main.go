@@ -178,6 +178,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		if store, where, err = openStore(cfg); err != nil {
 			return err
 		}
+		if src := getenv("GB_IMPORT_FROM"); src != "" {
+			if err := importAtFirstStart(ctx, src, getenv("GB_IMPORT_LOGS"), store, logger); err != nil {
+				store.Close()
+				return err
+			}
+		}
 		// Settings edited in the console override the environment, except
 		// names listed in GB_ENV_AUTHORITATIVE.
 		merged, notes, err := app.MergeStoredSettings(ctx, cfg, store, getenv)
@@ -274,5 +280,31 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("importing: %w", err)
 	}
 	fmt.Fprintf(stdout, "imported into %s:\n%s\n", where, rep)
+	return nil
+}
+
+// importAtFirstStart imports a gemini-balance database (GB_IMPORT_FROM)
+// when the store holds no key yet, so switching needs no separate step. A
+// store that already has keys is left alone: the import happened before.
+func importAtFirstStart(ctx context.Context, src, withLogs string, store storage.Store, logger *slog.Logger) error {
+	keys, err := store.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		logger.Info("GB_IMPORT_FROM is set but the store already has keys: not importing again")
+		return nil
+	}
+	db, err := gbimport.Open(src)
+	if err != nil {
+		return fmt.Errorf("GB_IMPORT_FROM: %w", err)
+	}
+	defer db.Close()
+	logs := withLogs == "true" || withLogs == "1"
+	rep, err := gbimport.Import(ctx, db, store, gbimport.Options{ErrorLogs: logs, RequestLogs: logs})
+	if err != nil {
+		return fmt.Errorf("GB_IMPORT_FROM: importing: %w", err)
+	}
+	logger.Info("imported a gemini-balance database at first start", "report", rep.String())
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/geminibalance/gb/storage/sqlite"
 )
 
 // syncBuffer is a goroutine-safe bytes.Buffer.
@@ -230,4 +234,62 @@ func TestGracefulShutdownFinishesStreamsAndFlushesLogs(t *testing.T) {
 	require.NotNil(t, m, stderr.String())
 	n, _ := strconv.Atoi(m[1])
 	assert.GreaterOrEqual(t, n, 7, "every attempt was logged and flushed at shutdown")
+}
+
+// makeGeminiBalanceDB writes a small database with gemini-balance's
+// schema (app/database/models.py, as SQLAlchemy creates it on SQLite).
+func makeGeminiBalanceDB(t *testing.T, path string, keys ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	require.NoError(t, err)
+	defer db.Close()
+	for _, q := range []string{
+		`CREATE TABLE t_settings (id INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(100) NOT NULL UNIQUE, value TEXT, description VARCHAR(255), created_at DATETIME, updated_at DATETIME)`,
+		`CREATE TABLE t_error_logs (id INTEGER NOT NULL PRIMARY KEY, gemini_key VARCHAR(100), model_name VARCHAR(100), error_type VARCHAR(50), error_log TEXT, error_code INTEGER, request_msg JSON, request_time DATETIME)`,
+		`CREATE TABLE t_request_log (id INTEGER NOT NULL PRIMARY KEY, request_time DATETIME, model_name VARCHAR(100), api_key VARCHAR(100), is_success BOOLEAN NOT NULL, status_code INTEGER, latency_ms INTEGER)`,
+	} {
+		_, err := db.Exec(q)
+		require.NoError(t, err)
+	}
+	list, _ := json.Marshal(keys)
+	for k, v := range map[string]string{"API_KEYS": string(list), "ALLOWED_TOKENS": `["sk-old-client"]`, "MAX_RETRIES": "5"} {
+		_, err := db.Exec(`INSERT INTO t_settings ("key", value) VALUES (?, ?)`, k, v)
+		require.NoError(t, err)
+	}
+}
+
+func TestImportCommandAndFirstStartImport(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	src := filepath.Join(dir, "gb_old.db")
+	k1, k2 := "AIzaSyImportCmd0000000000000000000000001", "AIzaSyImportCmd0000000000000000000000002"
+	makeGeminiBalanceDB(t, src, k1, k2)
+
+	var out bytes.Buffer
+	env := envFrom(map[string]string{"SQLITE_DATABASE": "imported"})
+	require.NoError(t, run(context.Background(), []string{"gbserver", "import", src}, env, nil, &out, io.Discard))
+	assert.Contains(t, out.String(), "imported into sqlite")
+	assert.NotContains(t, out.String(), k1, "the report masks keys")
+	st, err := sqlite.Open(filepath.Join(dir, "data", "imported"))
+	require.NoError(t, err)
+	recs, err := st.ListKeys(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, recs, 2)
+	st.Close()
+
+	err = run(context.Background(), []string{"gbserver", "import"}, env, nil, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "usage")
+
+	// GB_IMPORT_FROM imports once, at the first start of an empty store.
+	port := freePort(t)
+	env = envFrom(map[string]string{"PORT": port, "HOST": "127.0.0.1", "SQLITE_DATABASE": "fresh", "GB_IMPORT_FROM": src, "AUTH_TOKEN": "adm"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"gbserver"}, env, nil, io.Discard, &stderr) }()
+	waitFor(t, "the server", func() bool { return strings.Contains(stderr.String(), "gbserver listening") })
+	assert.Contains(t, stderr.String(), "imported a gemini-balance database")
+	assert.Contains(t, stderr.String(), "keys=2")
+	cancel()
+	require.NoError(t, <-done)
 }
