@@ -207,6 +207,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	a.EnableAdmin(adminCtx, app.AdminOptions{
 		Getenv:  getenv,
 		OnApply: func(c *config.Config) { level.Set(c.SlogLevel()) },
+		Version: versionString(),
 	})
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/geminibalance/gb/adminhttp"
+	"github.com/geminibalance/gb/adminhttp/console"
 	"github.com/geminibalance/gb/internal/config"
 	"github.com/geminibalance/gb/storage"
 )
@@ -124,6 +125,8 @@ type AdminOptions struct {
 	// OnApply, if set, is called with every configuration the console
 	// applies (for example to set the log level).
 	OnApply func(*config.Config)
+	// Version is shown in the console's footer.
+	Version string
 }
 
 // Admin is the admin API and scheduler of an App.
@@ -218,11 +221,24 @@ var AdminPatterns = []string{
 	"POST /gemini/v1beta/reset-selected-fail-counts",
 }
 
-// Mount registers the admin routes on mux.
+// Mount registers the admin API and the web console on mux: the console
+// serves the pages (/, /keys, /config, /logs) and /static/, adminhttp the
+// log-in and log-out forms, the JSON API and gemini-balance's key routes.
 func (ad *Admin) Mount(mux *http.ServeMux) {
-	for _, p := range AdminPatterns {
-		mux.Handle(p, ad.Handler)
+	con := &console.Handler{
+		Authenticated: console.SessionCheck(ad.Handler),
+		LoginEnabled:  func() bool { return ad.app.Config.Load().AuthToken != "" },
+		Version:       ad.opt.Version,
 	}
+	pages := map[string]bool{"GET /{$}": true, "GET /keys": true, "GET /config": true, "GET /logs": true}
+	for _, p := range AdminPatterns {
+		if pages[p] {
+			mux.Handle(p, con)
+		} else {
+			mux.Handle(p, ad.Handler)
+		}
+	}
+	mux.Handle("GET /static/", con)
 }
 
 // adminSettings implements adminhttp.Settings over the App's

@@ -1,0 +1,543 @@
+package console
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Languages are the languages the console speaks, as the values of the
+// gb_lang cookie and of the lang= parameter: "en" (English, the default)
+// and "zh" (Simplified Chinese).
+var Languages = []string{"en", "zh"}
+
+// htmlLang maps a language to its BCP 47 tag, for <html lang>.
+var htmlLang = map[string]string{"en": "en", "zh": "zh-CN"}
+
+// dicts are the string tables, one per language. The templates read them
+// through pageData.T; the scripts get the page's table as JSON in the
+// page (script#gb-i18n) and fill "{name}" placeholders themselves.
+var dicts = map[string]map[string]string{"en": en, "zh": zh}
+
+// Language picks the page language of r: the gb_lang cookie when it names
+// a known language, else the first language of Accept-Language (by
+// quality) that the console speaks, else English.
+func Language(r *http.Request) string {
+	if c, err := r.Cookie(LangCookie); err == nil {
+		if _, ok := dicts[c.Value]; ok {
+			return c.Value
+		}
+	}
+	type pref struct {
+		tag string
+		q   float64
+		i   int
+	}
+	var prefs []pref
+	for i, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if tag = strings.ToLower(strings.TrimSpace(tag)); tag != "" && q > 0 {
+			prefs = append(prefs, pref{tag, q, i})
+		}
+	}
+	sort.SliceStable(prefs, func(a, b int) bool { return prefs[a].q > prefs[b].q })
+	for _, p := range prefs {
+		base, _, _ := strings.Cut(p.tag, "-")
+		switch base {
+		case "en":
+			return "en"
+		case "zh":
+			return "zh"
+		}
+	}
+	return "en"
+}
+
+var en = map[string]string{
+	"page.login":  "Log in",
+	"page.keys":   "Keys",
+	"page.config": "Configuration",
+	"page.logs":   "Error logs",
+
+	"nav.skip":   "Skip to content",
+	"nav.label":  "Console sections",
+	"nav.keys":   "Keys",
+	"nav.config": "Configuration",
+	"nav.logs":   "Error logs",
+	"nav.logout": "Log out",
+	"lang.label": "Language",
+
+	"theme.toggle": "Switch theme",
+	"theme.dark":   "Dark theme on",
+	"theme.light":  "Light theme on",
+
+	"common.loading":  "Loading…",
+	"common.cancel":   "Cancel",
+	"common.confirm":  "Confirm",
+	"common.close":    "Close",
+	"common.copy":     "Copy",
+	"common.copied":   "Copied to the clipboard.",
+	"common.copyfail": "Could not copy: select the text and copy it yourself.",
+	"common.noscript": "This page needs JavaScript to talk to the admin API. The log-in and log-out forms work without it.",
+	"common.pagesize": "Per page",
+	"common.error":    "Error: {msg}",
+	"common.network":  "The server did not answer. Check the connection and try again.",
+	"common.expired":  "Your session has ended. Log in again.",
+	"common.never":    "never",
+	"common.none":     "—",
+	"common.updated":  "Updated {time}",
+	"common.saved":    "Saved.",
+	"common.done":     "Done.",
+
+	"confirm.title": "Are you sure?",
+
+	"login.title":              "Log in to the console",
+	"login.intro":              "Enter the admin token (AUTH_TOKEN) set on the server.",
+	"login.token":              "Admin token",
+	"login.submit":             "Log in",
+	"login.hint":               "Your session ends when you log out, when it expires, or when the server restarts.",
+	"login.error.invalid":      "Wrong admin token. Check AUTH_TOKEN and try again.",
+	"login.error.disabled":     "Log-in is disabled: AUTH_TOKEN is not set on the server.",
+	"login.error.rate_limited": "Too many failed log-ins from your address. Wait a minute and try again.",
+	"login.error.cross_origin": "Log-in refused: the form was posted from another site.",
+	"login.error.expired":      "Your session has ended. Log in again.",
+
+	"keys.title":         "Keys and traffic",
+	"keys.autorefresh":   "Auto-refresh (10 s)",
+	"keys.table":         "Keys",
+	"keys.add":           "Add keys",
+	"keys.export":        "Export",
+	"keys.search":        "Search",
+	"keys.search.ph":     "Part of a key or its id",
+	"keys.state":         "State",
+	"keys.model":         "Model",
+	"keys.sel.none":      "No key selected",
+	"keys.sel.n":         "{n} selected",
+	"keys.sel.clear":     "Clear selection",
+	"keys.sel.page":      "Select every row on this page",
+	"keys.sel.row":       "Select {key}",
+	"keys.verifybenched": "Verify all benched keys",
+	"keys.empty":         "No key in the pool yet. Use “Add keys” and paste them, in any text.",
+	"keys.nomatch":       "No key matches these filters. Clear the search or choose another state.",
+	"keys.reveal":        "Reveal",
+	"keys.hide":          "Hide",
+	"keys.revealed":      "Full key shown (the reveal is logged on the server).",
+	"keys.copy":          "Copy key",
+	"keys.copiedfull":    "Full key copied (the reveal is logged on the server).",
+	"keys.until":         "back {time}",
+	"keys.for":           "{model}: {reason}",
+	"keys.usage":         "{h}/h · {d}/24h · {m}/month",
+	"keys.usage.title":   "Calls in the last hour, the last 24 hours and this month",
+	"keys.verifying":     "Verifying {n} keys…",
+	"keys.verified":      "Verified {n}: {valid} working, {invalid} failing.",
+	"keys.verify.ok":     "{key} works.",
+	"keys.verify.bad":    "{key} failed: {error}",
+	"keys.reset.done":    "Reset {n} keys.",
+	"keys.delete.ask":    "Delete {n} keys from the pool and the database? They stop serving at once.",
+	"keys.delete.one":    "Delete the key {key} from the pool and the database? It stops serving at once.",
+	"keys.delete.done":   "Deleted {n} keys.",
+	"keys.benchedq":      "Verify every benched key now? Each one makes a small real call.",
+	"keys.nobenched":     "No key is benched.",
+	"keys.added.detail":  "Added when {time}",
+
+	"state.all":     "All states",
+	"state.total":   "Total",
+	"state.active":  "Active",
+	"state.cooling": "Cooling down",
+	"state.benched": "Benched",
+
+	"col.key":       "Key",
+	"col.state":     "State",
+	"col.failures":  "Failures",
+	"col.usage":     "Calls (1 h · 24 h · month)",
+	"col.lasterror": "Last error",
+	"col.actions":   "Actions",
+	"col.time":      "Time",
+	"col.message":   "Message",
+
+	"action.verify":  "Verify",
+	"action.reset":   "Reset",
+	"action.delete":  "Delete",
+	"action.details": "Details",
+
+	"stats.title":   "Traffic",
+	"stats.calls":   "calls",
+	"stats.success": "Success",
+	"stats.failure": "Failure",
+	"stats.tokens":  "Tokens",
+
+	"period.1m":    "Last minute",
+	"period.1h":    "Last hour",
+	"period.24h":   "Last 24 hours",
+	"period.month": "This month",
+
+	"chart.title":    "Requests and errors",
+	"chart.range":    "Chart range",
+	"chart.1h":       "1 h",
+	"chart.24h":      "24 h",
+	"chart.7d":       "7 d",
+	"chart.requests": "Requests",
+	"chart.errors":   "Errors",
+	"chart.loading":  "Loading the chart…",
+	"chart.desc":     "{calls} requests and {errors} errors from {from} to {to}; busiest step {peak} requests.",
+	"chart.empty":    "No request in this period yet. Send a request through the gateway and it appears here.",
+
+	"health.title":       "Pool health",
+	"attention.title":    "Keys needing attention (24 h)",
+	"attention.status":   "Count answers with status",
+	"attention.anyerror": "any error",
+	"attention.empty":    "No key had such answers in the last 24 hours.",
+	"attention.item":     "{count} of {calls} calls",
+	"attention.gone":     "no longer pooled",
+
+	"pager.label": "Pages",
+	"pager.first": "First",
+	"pager.prev":  "Previous",
+	"pager.next":  "Next",
+	"pager.last":  "Last",
+	"pager.goto":  "Page",
+	"pager.info":  "Page {page} of {pages} · {total} in all",
+
+	"add.title":  "Add keys",
+	"add.label":  "Paste keys in any text",
+	"add.help":   "Anything that looks like a Gemini key (AIza followed by 35 characters) is taken: one per line, comma-separated, or inside other text. Keys already in the pool are skipped.",
+	"add.submit": "Add",
+	"add.empty":  "Paste some text first.",
+	"add.result": "{added} added, {duplicate} already there, {malformed} malformed. The pool now has {total} keys.",
+
+	"export.title":      "Export keys",
+	"export.intro":      "Exports the keys matching the current state filter.",
+	"export.format":     "Format",
+	"export.text":       "Text, one per line",
+	"export.reveal":     "Full keys (not masked)",
+	"export.revealnote": "Full keys are secrets: the export is logged on the server.",
+	"export.download":   "Download",
+	"export.revealq":    "Export the full keys? Anyone with the file can use them.",
+	"export.done":       "Exported {n} keys.",
+
+	"config.title":              "Configuration",
+	"config.intro":              "Changes apply to the running gateway at once when you save, and are stored. Values set in the environment show where they come from.",
+	"config.groups":             "Setting groups",
+	"config.save":               "Save changes",
+	"config.reset":              "Reset to environment",
+	"config.resetq":             "Forget every change made here and reload the settings from the environment and .env? This applies at once.",
+	"config.resetdone":          "Settings reloaded from the environment.",
+	"config.saved":              "Saved and applied: {names}.",
+	"config.nochange":           "Nothing to save.",
+	"config.invalid":            "Some values are not valid: see the messages next to them.",
+	"config.dirty":              "{n} unsaved changes",
+	"config.leave":              "You have unsaved changes.",
+	"config.reveal":             "Reveal",
+	"config.hide":               "Hide",
+	"config.revealed":           "{name} shown in clear (logged on the server).",
+	"config.masked":             "Masked. Reveal it to edit the list.",
+	"config.list":               "One per line; paste many at once.",
+	"config.json":               "JSON.",
+	"config.notedit":            "Not editable here: {note}",
+	"config.source.default":     "default",
+	"config.source.environment": "environment",
+	"config.source.console":     "set here",
+	"config.bool.on":            "On",
+	"config.proxynote":          "The admin API has no proxy check, so proxies are checked by the first calls that use them.",
+
+	"tab.api":       "API",
+	"tab.models":    "Models",
+	"tab.thinking":  "Thinking",
+	"tab.tts":       "TTS",
+	"tab.images":    "Images",
+	"tab.streaming": "Streaming",
+	"tab.scheduler": "Scheduler",
+	"tab.logging":   "Logging",
+	"tab.proxies":   "Proxies",
+	"tab.other":     "Other",
+
+	"sched.title":   "Scheduled jobs",
+	"sched.job":     "Job",
+	"sched.last":    "Last run",
+	"sched.next":    "Next run",
+	"sched.outcome": "Outcome",
+	"sched.pause":   "Pause",
+	"sched.resume":  "Resume",
+	"sched.run":     "Run now",
+	"sched.running": "The scheduler is running.",
+	"sched.paused":  "The scheduler is paused: jobs wait until you resume it.",
+	"sched.stopped": "The scheduler is not running.",
+	"sched.started": "{job} started.",
+	"sched.off":     "off",
+
+	"logs.title":     "Error logs",
+	"logs.filters":   "Filters",
+	"logs.key":       "Key",
+	"logs.type":      "Type",
+	"logs.code":      "Status",
+	"logs.model":     "Model",
+	"logs.from":      "From",
+	"logs.to":        "To",
+	"logs.text":      "Text in the message",
+	"logs.apply":     "Apply filters",
+	"logs.resetf":    "Clear filters",
+	"logs.list":      "Failed upstream calls",
+	"logs.total":     "{n} logs",
+	"logs.empty":     "No error logged. Failed upstream calls appear here.",
+	"logs.nomatch":   "No log matches these filters. Clear some of them.",
+	"logs.deletesel": "Delete selected",
+	"logs.clear":     "Clear all",
+	"logs.clearq":    "Delete every error log? This cannot be undone.",
+	"logs.deleteq":   "Delete {n} error logs? This cannot be undone.",
+	"logs.deleted":   "Deleted {n} logs.",
+	"logs.cleared":   "Every error log was deleted.",
+	"logs.details":   "Error details",
+	"logs.message":   "Full message",
+	"logs.body":      "Request body",
+	"logs.nobody":    "Not recorded (turn on ERROR_LOG_RECORD_REQUEST_BODY to keep request bodies).",
+	"logs.open":      "Open details of log {id}",
+	"logs.id":        "Log id",
+}
+
+var zh = map[string]string{
+	"page.login":  "登录",
+	"page.keys":   "密钥",
+	"page.config": "配置",
+	"page.logs":   "错误日志",
+
+	"nav.skip":   "跳到正文",
+	"nav.label":  "控制台栏目",
+	"nav.keys":   "密钥",
+	"nav.config": "配置",
+	"nav.logs":   "错误日志",
+	"nav.logout": "退出登录",
+	"lang.label": "语言",
+
+	"theme.toggle": "切换主题",
+	"theme.dark":   "已切换到深色主题",
+	"theme.light":  "已切换到浅色主题",
+
+	"common.loading":  "加载中…",
+	"common.cancel":   "取消",
+	"common.confirm":  "确定",
+	"common.close":    "关闭",
+	"common.copy":     "复制",
+	"common.copied":   "已复制到剪贴板。",
+	"common.copyfail": "无法复制：请手动选中文本后复制。",
+	"common.noscript": "此页面需要 JavaScript 才能调用管理 API。登录和退出表单无需 JavaScript。",
+	"common.pagesize": "每页",
+	"common.error":    "出错：{msg}",
+	"common.network":  "服务器没有响应。请检查网络后重试。",
+	"common.expired":  "会话已结束，请重新登录。",
+	"common.never":    "从未",
+	"common.none":     "—",
+	"common.updated":  "更新于 {time}",
+	"common.saved":    "已保存。",
+	"common.done":     "完成。",
+
+	"confirm.title": "确定要这样做吗？",
+
+	"login.title":              "登录控制台",
+	"login.intro":              "请输入服务器上设置的管理令牌（AUTH_TOKEN）。",
+	"login.token":              "管理令牌",
+	"login.submit":             "登录",
+	"login.hint":               "退出登录、会话过期或服务器重启时，会话即结束。",
+	"login.error.invalid":      "管理令牌错误。请核对 AUTH_TOKEN 后重试。",
+	"login.error.disabled":     "登录已停用：服务器未设置 AUTH_TOKEN。",
+	"login.error.rate_limited": "来自你的地址的失败登录过多。请等一分钟后再试。",
+	"login.error.cross_origin": "登录被拒绝：表单来自其他网站。",
+	"login.error.expired":      "会话已结束，请重新登录。",
+
+	"keys.title":         "密钥与流量",
+	"keys.autorefresh":   "自动刷新（10 秒）",
+	"keys.table":         "密钥列表",
+	"keys.add":           "添加密钥",
+	"keys.export":        "导出",
+	"keys.search":        "搜索",
+	"keys.search.ph":     "密钥的一部分或其 ID",
+	"keys.state":         "状态",
+	"keys.model":         "模型",
+	"keys.sel.none":      "未选择密钥",
+	"keys.sel.n":         "已选择 {n} 个",
+	"keys.sel.clear":     "取消选择",
+	"keys.sel.page":      "选择本页所有行",
+	"keys.sel.row":       "选择 {key}",
+	"keys.verifybenched": "验证所有停用的密钥",
+	"keys.empty":         "密钥池还是空的。点击“添加密钥”，粘贴任意包含密钥的文本即可。",
+	"keys.nomatch":       "没有符合筛选条件的密钥。请清除搜索或选择其他状态。",
+	"keys.reveal":        "显示",
+	"keys.hide":          "隐藏",
+	"keys.revealed":      "已显示完整密钥（服务器会记录此操作）。",
+	"keys.copy":          "复制密钥",
+	"keys.copiedfull":    "已复制完整密钥（服务器会记录此操作）。",
+	"keys.until":         "{time} 恢复",
+	"keys.for":           "{model}：{reason}",
+	"keys.usage":         "{h}/时 · {d}/24时 · {m}/月",
+	"keys.usage.title":   "最近一小时、最近 24 小时和本月的调用次数",
+	"keys.verifying":     "正在验证 {n} 个密钥…",
+	"keys.verified":      "已验证 {n} 个：{valid} 个可用，{invalid} 个失败。",
+	"keys.verify.ok":     "{key} 可用。",
+	"keys.verify.bad":    "{key} 验证失败：{error}",
+	"keys.reset.done":    "已重置 {n} 个密钥。",
+	"keys.delete.ask":    "从密钥池和数据库中删除 {n} 个密钥？它们会立即停止服务。",
+	"keys.delete.one":    "从密钥池和数据库中删除密钥 {key}？它会立即停止服务。",
+	"keys.delete.done":   "已删除 {n} 个密钥。",
+	"keys.benchedq":      "现在验证所有停用的密钥？每个密钥会发起一次小的真实调用。",
+	"keys.nobenched":     "没有停用的密钥。",
+	"keys.added.detail":  "添加于 {time}",
+
+	"state.all":     "全部状态",
+	"state.total":   "总数",
+	"state.active":  "可用",
+	"state.cooling": "冷却中",
+	"state.benched": "已停用",
+
+	"col.key":       "密钥",
+	"col.state":     "状态",
+	"col.failures":  "失败次数",
+	"col.usage":     "调用（1 时 · 24 时 · 本月）",
+	"col.lasterror": "最近错误",
+	"col.actions":   "操作",
+	"col.time":      "时间",
+	"col.message":   "消息",
+
+	"action.verify":  "验证",
+	"action.reset":   "重置",
+	"action.delete":  "删除",
+	"action.details": "详情",
+
+	"stats.title":   "流量",
+	"stats.calls":   "次调用",
+	"stats.success": "成功",
+	"stats.failure": "失败",
+	"stats.tokens":  "令牌数",
+
+	"period.1m":    "最近 1 分钟",
+	"period.1h":    "最近 1 小时",
+	"period.24h":   "最近 24 小时",
+	"period.month": "本月",
+
+	"chart.title":    "请求与错误",
+	"chart.range":    "图表范围",
+	"chart.1h":       "1 小时",
+	"chart.24h":      "24 小时",
+	"chart.7d":       "7 天",
+	"chart.requests": "请求",
+	"chart.errors":   "错误",
+	"chart.loading":  "图表加载中…",
+	"chart.desc":     "从 {from} 到 {to}：{calls} 次请求，{errors} 次错误；最繁忙时段 {peak} 次请求。",
+	"chart.empty":    "此时间段还没有请求。通过网关发送请求后会显示在这里。",
+
+	"health.title":       "密钥池状态",
+	"attention.title":    "需要关注的密钥（24 小时）",
+	"attention.status":   "统计的响应状态码",
+	"attention.anyerror": "任何错误",
+	"attention.empty":    "最近 24 小时没有密钥出现此类响应。",
+	"attention.item":     "{calls} 次调用中 {count} 次",
+	"attention.gone":     "已不在密钥池中",
+
+	"pager.label": "分页",
+	"pager.first": "首页",
+	"pager.prev":  "上一页",
+	"pager.next":  "下一页",
+	"pager.last":  "末页",
+	"pager.goto":  "页码",
+	"pager.info":  "第 {page} / {pages} 页 · 共 {total} 条",
+
+	"add.title":  "添加密钥",
+	"add.label":  "粘贴包含密钥的任意文本",
+	"add.help":   "凡是形如 Gemini 密钥的内容（AIza 加 35 个字符）都会被提取：每行一个、逗号分隔或夹在其他文字中均可。已在密钥池中的密钥会被跳过。",
+	"add.submit": "添加",
+	"add.empty":  "请先粘贴文本。",
+	"add.result": "新增 {added} 个，已存在 {duplicate} 个，格式错误 {malformed} 个。密钥池现有 {total} 个密钥。",
+
+	"export.title":      "导出密钥",
+	"export.intro":      "导出符合当前状态筛选的密钥。",
+	"export.format":     "格式",
+	"export.text":       "文本，每行一个",
+	"export.reveal":     "完整密钥（不遮盖）",
+	"export.revealnote": "完整密钥属于机密：服务器会记录此次导出。",
+	"export.download":   "下载",
+	"export.revealq":    "导出完整密钥？任何拿到文件的人都能使用它们。",
+	"export.done":       "已导出 {n} 个密钥。",
+
+	"config.title":              "配置",
+	"config.intro":              "保存后，修改会立即应用到正在运行的网关并被保存。来自环境变量的值会标明来源。",
+	"config.groups":             "配置分组",
+	"config.save":               "保存修改",
+	"config.reset":              "恢复为环境变量",
+	"config.resetq":             "放弃此处做的所有修改，并从环境变量和 .env 重新加载配置？会立即生效。",
+	"config.resetdone":          "已从环境变量重新加载配置。",
+	"config.saved":              "已保存并生效：{names}。",
+	"config.nochange":           "没有需要保存的修改。",
+	"config.invalid":            "部分取值无效：请查看旁边的提示。",
+	"config.dirty":              "{n} 项未保存的修改",
+	"config.leave":              "有未保存的修改。",
+	"config.reveal":             "显示",
+	"config.hide":               "隐藏",
+	"config.revealed":           "已明文显示 {name}（服务器会记录此操作）。",
+	"config.masked":             "已遮盖。显示后才能编辑此列表。",
+	"config.list":               "每行一个；可一次粘贴多个。",
+	"config.json":               "JSON 格式。",
+	"config.notedit":            "不能在此修改：{note}",
+	"config.source.default":     "默认值",
+	"config.source.environment": "环境变量",
+	"config.source.console":     "在此设置",
+	"config.bool.on":            "开启",
+	"config.proxynote":          "管理 API 没有代理检测功能，代理会在首次使用时被检验。",
+
+	"tab.api":       "API",
+	"tab.models":    "模型",
+	"tab.thinking":  "思考",
+	"tab.tts":       "语音合成",
+	"tab.images":    "图像",
+	"tab.streaming": "流式输出",
+	"tab.scheduler": "定时任务",
+	"tab.logging":   "日志",
+	"tab.proxies":   "代理",
+	"tab.other":     "其他",
+
+	"sched.title":   "定时任务",
+	"sched.job":     "任务",
+	"sched.last":    "上次运行",
+	"sched.next":    "下次运行",
+	"sched.outcome": "结果",
+	"sched.pause":   "暂停",
+	"sched.resume":  "恢复",
+	"sched.run":     "立即运行",
+	"sched.running": "调度器正在运行。",
+	"sched.paused":  "调度器已暂停：恢复前任务不会启动。",
+	"sched.stopped": "调度器未运行。",
+	"sched.started": "已启动 {job}。",
+	"sched.off":     "关闭",
+
+	"logs.title":     "错误日志",
+	"logs.filters":   "筛选",
+	"logs.key":       "密钥",
+	"logs.type":      "类型",
+	"logs.code":      "状态码",
+	"logs.model":     "模型",
+	"logs.from":      "开始时间",
+	"logs.to":        "结束时间",
+	"logs.text":      "消息中的文字",
+	"logs.apply":     "应用筛选",
+	"logs.resetf":    "清除筛选",
+	"logs.list":      "失败的上游调用",
+	"logs.total":     "共 {n} 条",
+	"logs.empty":     "还没有错误日志。失败的上游调用会显示在这里。",
+	"logs.nomatch":   "没有符合筛选条件的日志。请清除部分条件。",
+	"logs.deletesel": "删除所选",
+	"logs.clear":     "全部清空",
+	"logs.clearq":    "删除所有错误日志？此操作无法撤销。",
+	"logs.deleteq":   "删除 {n} 条错误日志？此操作无法撤销。",
+	"logs.deleted":   "已删除 {n} 条日志。",
+	"logs.cleared":   "已删除所有错误日志。",
+	"logs.details":   "错误详情",
+	"logs.message":   "完整消息",
+	"logs.body":      "请求体",
+	"logs.nobody":    "未记录（开启 ERROR_LOG_RECORD_REQUEST_BODY 即可保存请求体）。",
+	"logs.open":      "查看日志 {id} 的详情",
+	"logs.id":        "日志 ID",
+}
