@@ -130,8 +130,9 @@ type Result struct {
 	Attempts int
 
 	p      *Pipeline
-	call   *Call
+	call   Call
 	start  time.Time
+	tried  [4]string // the keys tried, while Do runs (no allocation for up to 4 attempts)
 	once   sync.Once
 	status int
 }
@@ -187,12 +188,11 @@ func (p *Pipeline) Do(ctx context.Context, c Call) (*Result, error) {
 	if limit <= 0 {
 		limit = 64 << 10
 	}
-	var (
-		tried   []string
-		triedA  [4]string
-		lastErr *UpstreamError
-	)
-	tried = triedA[:0]
+	// The Result is allocated up front: it holds the Call and the tried
+	// keys, so a request costs one allocation here, not three.
+	res := &Result{p: p, call: c}
+	var lastErr *UpstreamError
+	tried := res.tried[:0]
 	for n := 1; n <= retries+1; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -208,7 +208,8 @@ func (p *Pipeline) Do(ctx context.Context, c Call) (*Result, error) {
 		start := time.Now()
 		resp, err := c.Attempt(ctx, key)
 		if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return &Result{Response: resp, Key: key, Attempts: n, p: p, call: &c, start: start, status: resp.StatusCode}, nil
+			res.Response, res.Key, res.Attempts, res.start, res.status = resp, key, n, start, resp.StatusCode
+			return res, nil
 		}
 		var (
 			status int

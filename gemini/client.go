@@ -79,10 +79,13 @@ func newTransport(s ClientSettings, proxy *url.URL) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		// Small per-connection buffers: with thousands of open streams,
-		// buffer memory dominates; large bodies stream through anyway.
-		ReadBufferSize:  8 << 10,
-		WriteBufferSize: 8 << 10,
+		// Small per-connection buffers (net/http's default size): every
+		// upstream connection keeps both for its life, so with thousands of
+		// open streams they dominate memory. Bodies and answers larger
+		// than a buffer bypass it (bufio reads and writes them directly),
+		// and stream events are framed by EventReader's own buffer.
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 4 << 10,
 	}
 	if proxy != nil {
 		t.Proxy = http.ProxyURL(proxy)
@@ -187,6 +190,36 @@ type Request struct {
 	Stream bool
 }
 
+// jsonContentType is the Content-Type of every upstream request with a
+// body; shared, never modified.
+var jsonContentType = []string{"application/json"}
+
+// outbound holds one upstream call's per-request state in a single
+// allocation: the URL, the key header's value, the body reader and the
+// body wrapper that bounds the call in time.
+type outbound struct {
+	u    url.URL
+	key  [1]string
+	body []byte
+	rd   bytes.Reader
+	tb   timedBody
+}
+
+func (o *outbound) getBody() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(o.body)), nil
+}
+
+// encodeQuery encodes q; the common upstream query "alt=sse" is a
+// constant.
+func encodeQuery(q url.Values) string {
+	if len(q) == 1 {
+		if v, ok := q["alt"]; ok && len(v) == 1 && v[0] == "sse" {
+			return "alt=sse"
+		}
+	}
+	return q.Encode()
+}
+
 // Do sends r with key. The returned body must be closed. Timeouts end the
 // call with an error wrapping balancer.ErrTimeout.
 func (c *Client) Do(ctx context.Context, key string, r *Request) (*http.Response, error) {
@@ -198,7 +231,8 @@ func (c *Client) Do(ctx context.Context, key string, r *Request) (*http.Response
 	}
 	c.mu.RUnlock()
 
-	u := *base
+	o := &outbound{u: *base, body: r.Body}
+	u := &o.u
 	if r.Version != "" {
 		if i := strings.LastIndexByte(u.Path, '/'); i >= 0 && isVersion(u.Path[i+1:]) {
 			u.Path = u.Path[:i+1] + r.Version
@@ -207,7 +241,7 @@ func (c *Client) Do(ctx context.Context, key string, r *Request) (*http.Response
 	u.Path += "/" + r.Path
 	u.RawPath = ""
 	if len(r.Query) > 0 {
-		u.RawQuery = r.Query.Encode()
+		u.RawQuery = encodeQuery(r.Query)
 	}
 	method := r.Method
 	if method == "" {
@@ -222,29 +256,33 @@ func (c *Client) Do(ctx context.Context, key string, r *Request) (*http.Response
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	timer := time.AfterFunc(timeout, func() { cancel(balancer.ErrTimeout) })
-	var body io.Reader
-	if r.Body != nil {
-		body = bytes.NewReader(r.Body)
-	}
-	// The URL is built from parsed parts; skip a round trip through text.
-	req, err := http.NewRequestWithContext(ctx, method, "/", body)
-	if err != nil {
-		timer.Stop()
-		cancel(nil)
-		return nil, err
-	}
-	req.URL, req.Host = &u, u.Host
+	// The request is built from parsed parts, as http.NewRequestWithContext
+	// would build it, without a round trip through text.
+	h := make(http.Header, len(r.Header)+len(s.Headers)+2)
 	for k, v := range r.Header {
-		req.Header[k] = v
+		h[k] = v
 	}
 	for k, v := range s.Headers {
-		req.Header.Set(k, v)
+		h.Set(k, v)
 	}
+	req := &http.Request{Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h, Host: u.Host}
 	if r.Body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = jsonContentType
+		if len(r.Body) == 0 {
+			req.Body = http.NoBody
+			req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+		} else {
+			// A *bytes.Reader behind io.NopCloser, so that net/http
+			// writes headers and body in one system call.
+			o.rd.Reset(r.Body)
+			req.Body = io.NopCloser(&o.rd)
+			req.ContentLength = int64(len(r.Body))
+			req.GetBody = o.getBody
+		}
 	}
-	req.Header.Set("x-goog-api-key", key)
-	resp, err := t.RoundTrip(req)
+	o.key[0] = key
+	h["X-Goog-Api-Key"] = o.key[:]
+	resp, err := t.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		timer.Stop()
 		if cause := context.Cause(ctx); cause == balancer.ErrTimeout {
@@ -253,12 +291,13 @@ func (c *Client) Do(ctx context.Context, key string, r *Request) (*http.Response
 		cancel(nil)
 		return nil, err
 	}
-	if !r.Stream {
-		// The whole call stays bounded by the timer.
-		resp.Body = &timedBody{ReadCloser: resp.Body, timer: timer, cancel: cancel, ctx: ctx}
-		return resp, nil
+	o.tb = timedBody{ReadCloser: resp.Body, timer: timer, cancel: cancel, ctx: ctx}
+	if r.Stream {
+		// After the headers, the timeout bounds the silence between reads;
+		// for unary calls the whole call stays bounded by the timer.
+		o.tb.idle = timeout
 	}
-	resp.Body = &timedBody{ReadCloser: resp.Body, timer: timer, cancel: cancel, ctx: ctx, idle: timeout}
+	resp.Body = &o.tb
 	return resp, nil
 }
 

@@ -217,11 +217,14 @@ func writeJSONBytes(w http.ResponseWriter, code int, b []byte) {
 
 // readBody reads and checks a JSON request body, writing a Google-style
 // error and returning nil when it is unacceptable.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
+//
+// spare is how many bytes of capacity to leave after the body, so that an
+// addition (SAFETY_SETTINGS) can be appended without copying it.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, spare int) []byte {
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		// JSON, plus the types clients send by default with a JSON body
 		// (curl -d: form-urlencoded; fetch with a string: text/plain).
@@ -231,7 +234,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 			return nil
 		}
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit, spare)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -276,11 +279,16 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) {
 		WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	body := readBody(w, r, s.MaxBodyBytes)
+	spare := 0
+	if len(s.SafetySettings) > 0 {
+		spare = len(s.SafetySettings) + len(`,"safetySettings":}`)
+	}
+	body := readBody(w, r, s.MaxBodyBytes, spare)
 	if body == nil {
 		return
 	}
-	body, err := PrepareRequest(body, rt.method, m, s)
+	// The body is this request's own: additions are appended in place.
+	body, err := prepareRequest(body, rt.method, m, s, true)
 	if err != nil {
 		msg := err.Error()
 		var st *Status
@@ -291,13 +299,20 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	stream := rt.method == "streamGenerateContent"
-	sse := stream && r.URL.Query().Get("alt") == "sse"
-	q := forwardQuery(r.URL.Query())
-	if stream {
-		// Upstream always streams SSE: the gateway relays whole events and
-		// can end a broken stream cleanly; the JSON-array form is rebuilt
-		// from the events for clients that asked for it.
-		q.Set("alt", "sse")
+	// Upstream always streams SSE: the gateway relays whole events and can
+	// end a broken stream cleanly; the JSON-array form is rebuilt from the
+	// events for clients that asked for it.
+	var q url.Values
+	sse := false
+	if r.URL.RawQuery != "" {
+		cq := r.URL.Query()
+		sse = stream && cq.Get("alt") == "sse"
+		q = forwardQuery(cq)
+		if stream {
+			q.Set("alt", "sse")
+		}
+	} else if stream {
+		q = sseQuery
 	}
 	path := "models/" + m.Upstream + ":" + rt.method
 	res, err := h.Pipeline.Do(r.Context(), balancer.Call{
@@ -330,6 +345,10 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) {
 	relayUnary(w, res)
 }
 
+// sseQuery is the upstream query of a stream whose client sent no query
+// parameters. Shared: never modified.
+var sseQuery = url.Values{"alt": {"sse"}}
+
 // forwardQuery keeps the client's query parameters except its token.
 func forwardQuery(q url.Values) url.Values {
 	out := url.Values{}
@@ -354,12 +373,25 @@ func forwardQuery(q url.Values) url.Values {
 //   - "-non-thinking": NonThinkingConfig, unless the request sets
 //     thinkingConfig.
 func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byte, error) {
+	return prepareRequest(body, method, m, s, false)
+}
+
+// prepareRequest is PrepareRequest; with inPlace, an appended member may
+// reuse body's spare capacity (and overwrite its closing brace), so body
+// must not be used afterwards.
+func prepareRequest(body []byte, method string, m ModelName, s *Settings, inPlace bool) ([]byte, error) {
 	if method != "generateContent" && method != "streamGenerateContent" {
 		return body, nil
 	}
 	if len(s.SafetySettings) > 0 {
 		if _, ok := jsonx.Field(body, "safetySettings", "safety_settings"); !ok {
-			body = jsonx.AppendMember(body, "safetySettings", s.SafetySettings)
+			appended := false
+			if inPlace {
+				body, appended = appendMemberInPlace(body, "safetySettings", s.SafetySettings)
+			}
+			if !appended {
+				body = jsonx.AppendMember(body, "safetySettings", s.SafetySettings)
+			}
 		}
 	}
 	if !m.Search && !m.Image && !m.NonThinking {
@@ -415,6 +447,30 @@ func PrepareRequest(body []byte, method string, m ModelName, s *Settings) ([]byt
 	return json.Marshal(top)
 }
 
+// appendMemberInPlace is jsonx.AppendMember writing into b's spare
+// capacity; ok is false (and nothing written) when b has too little room
+// or is not an object AppendMember would change.
+func appendMemberInPlace(b []byte, name string, value []byte) ([]byte, bool) {
+	end := bytes.LastIndexByte(b, '}')
+	if end < 0 {
+		return b, false
+	}
+	head := bytes.TrimRight(b[:end], " \t\r\n")
+	if len(head) == 0 || cap(b)-len(head) < len(name)+len(value)+5 {
+		return b, false
+	}
+	out := head
+	if head[len(head)-1] != '{' {
+		out = append(out, ',')
+	}
+	out = append(out, '"')
+	out = append(out, name...)
+	out = append(out, '"', ':')
+	out = append(out, value...)
+	out = append(out, '}')
+	return out, true
+}
+
 // NonThinkingConfig is the thinkingConfig that turns thinking as far off
 // as model allows: Gemini 3 takes a thinkingLevel (LOW for Pro, MINIMAL
 // otherwise); 2.5 Pro cannot go below a budget of 128; other models take 0.
@@ -439,17 +495,31 @@ func invalidPayload(detail string) error {
 // relayUnary copies a unary answer through, byte for byte.
 func relayUnary(w http.ResponseWriter, res *balancer.Result) {
 	resp := res.Response
-	copyHeaders(w.Header(), resp.Header)
+	h := w.Header()
+	copyHeaders(h, resp.Header)
 	if resp.ContentLength >= 0 {
-		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		if v := resp.Header["Content-Length"]; len(v) == 1 && sameLength(v[0], resp.ContentLength) {
+			h["Content-Length"] = v // the upstream's own, already formatted
+		} else {
+			h["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
+		}
 	}
 	w.WriteHeader(resp.StatusCode)
 	rb := relayPool.Get().(*relayBuf)
 	rb.tail.n = 0
-	_, err := copyBuffer(w, io.TeeReader(resp.Body, &rb.tail), rb.buf[:])
+	_, err := copyBuffer(w, resp.Body, rb.buf[:], &rb.tail)
 	u := usageFrom(rb.tail.bytes())
 	relayPool.Put(rb)
 	res.Finish(err, u)
+}
+
+// sameLength reports whether s is n written in canonical decimal.
+func sameLength(s string, n int64) bool {
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && v == n
 }
 
 // relayBuf is the per-request scratch space of relayUnary, pooled.
@@ -462,11 +532,11 @@ var relayPool = sync.Pool{New: func() any { return new(relayBuf) }}
 
 // readAll reads r whole, sizing the buffer from the declared length when
 // there is one, so a body is copied once.
-func readAll(r io.Reader, declared, limit int64) ([]byte, error) {
+func readAll(r io.Reader, declared, limit int64, spare int) ([]byte, error) {
 	if declared <= 0 || declared > limit {
 		return io.ReadAll(r)
 	}
-	b := make([]byte, 0, declared+1)
+	b := make([]byte, 0, declared+1+int64(spare))
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
@@ -482,11 +552,16 @@ func readAll(r io.Reader, declared, limit int64) ([]byte, error) {
 	}
 }
 
-func copyBuffer(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+// copyBuffer copies src to dst through buf; tail, if not nil, sees every
+// byte read.
+func copyBuffer(dst io.Writer, src io.Reader, buf []byte, tail *tailBuffer) (int64, error) {
 	var n int64
 	for {
 		nr, rerr := src.Read(buf)
 		if nr > 0 {
+			if tail != nil {
+				tail.Write(buf[:nr])
+			}
 			nw, werr := dst.Write(buf[:nr])
 			n += int64(nw)
 			if werr != nil {

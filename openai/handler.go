@@ -250,7 +250,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
 			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
@@ -258,7 +258,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 			return nil
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readSized(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -269,6 +269,31 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 		return nil
 	}
 	return body
+}
+
+// sseQuery is the upstream query of every stream. Shared: never modified.
+var sseQuery = url.Values{"alt": {"sse"}}
+
+// readSized reads r whole into one buffer sized from the declared length
+// when there is one (io.ReadAll would grow and copy it several times).
+func readSized(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared <= 0 || declared > limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, declared+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow: longer than declared
+		}
+	}
 }
 
 func (h *Handler) checkModel(w http.ResponseWriter, s *Settings, name string) (gemini.ModelName, bool) {
@@ -306,7 +331,7 @@ func (h *Handler) serveChat(w http.ResponseWriter, r *http.Request) {
 	var q url.Values
 	if req.Stream {
 		method, kind = "streamGenerateContent", "openai-chat-stream"
-		q = url.Values{"alt": {"sse"}}
+		q = sseQuery
 	}
 	path := "models/" + m.Upstream + ":" + method
 	res, err := h.Pipeline.Do(r.Context(), balancer.Call{
@@ -331,7 +356,7 @@ func (h *Handler) serveChat(w http.ResponseWriter, r *http.Request) {
 		h.relayStream(w, r, res, req, opts)
 		return
 	}
-	answer, err := io.ReadAll(io.LimitReader(res.Response.Body, maxAnswerBytes))
+	answer, err := readSized(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes)
 	if err != nil {
 		if r.Context().Err() != nil {
 			err = context.Canceled
@@ -369,7 +394,10 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balan
 	hd.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	rc.Flush()
+	// The headers go out with the first chunk (PeekStream already holds
+	// the first upstream event), one write instead of two; if the first
+	// event yields no chunk they are flushed on their own below.
+	first := true
 
 	t := NewStreamTranslator("chatcmpl-"+randomAlnum(29), req.Model, time.Now().Unix(), opts)
 	t.IncludeUsage = req.StreamOptions != nil && req.StreamOptions.IncludeUsage
@@ -432,6 +460,13 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balan
 			relErr = context.Canceled
 			break
 		}
+		if first && len(chunks) == 0 {
+			if err := rc.Flush(); err != nil {
+				relErr = context.Canceled
+				break
+			}
+		}
+		first = false
 	}
 	if relErr != nil && r.Context().Err() != nil {
 		relErr = context.Canceled
@@ -502,7 +537,7 @@ func (h *Handler) serveEmbeddings(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	answer, err := io.ReadAll(io.LimitReader(res.Response.Body, maxAnswerBytes))
+	answer, err := readSized(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes)
 	if err != nil {
 		if r.Context().Err() != nil {
 			err = context.Canceled

@@ -94,6 +94,13 @@ func startGateway(ctx context.Context, bin, workDir, upstream string, keys int) 
 		"SQLITE_DATABASE=bench.db",
 		"LOG_LEVEL=ERROR",
 	}
+	// The Go runtime's memory settings, when the operator runs gbbench
+	// with them, apply to the gateway too (to measure their effect on RSS).
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+		if v, ok := os.LookupEnv(k); ok {
+			g.cmd.Env = append(g.cmd.Env, k+"="+v)
+		}
+	}
 	g.cmd.Stdout = io.Discard
 	g.cmd.Stderr = g.stderr
 	if err := g.cmd.Start(); err != nil {
