@@ -218,6 +218,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		// No ReadTimeout/WriteTimeout: they would cut off long streams.
+		// Upstream silence is bounded by TIME_OUT instead.
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("gbserver listening", "addr", ln.Addr().String(), "version", versionString(),
