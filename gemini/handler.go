@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/geminibalance/gb/balancer"
+	"github.com/geminibalance/gb/internal/httpx"
 	"github.com/geminibalance/gb/internal/jsonx"
 )
 
@@ -224,17 +224,11 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, spare int) []
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
-		mt, _, err := mime.ParseMediaType(ct)
-		// JSON, plus the types clients send by default with a JSON body
-		// (curl -d: form-urlencoded; fetch with a string: text/plain).
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
-			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
-			WriteError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json, not \""+ct+"\".")
-			return nil
-		}
+	if ct := r.Header.Get("Content-Type"); !httpx.JSONContentType(ct) {
+		WriteError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json, not \""+ct+"\".")
+		return nil
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit, spare)
+	body, err := httpx.ReadAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit, spare)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -529,28 +523,6 @@ type relayBuf struct {
 }
 
 var relayPool = sync.Pool{New: func() any { return new(relayBuf) }}
-
-// readAll reads r whole, sizing the buffer from the declared length when
-// there is one, so a body is copied once.
-func readAll(r io.Reader, declared, limit int64, spare int) ([]byte, error) {
-	if declared <= 0 || declared > limit {
-		return io.ReadAll(r)
-	}
-	b := make([]byte, 0, declared+1+int64(spare))
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow: the body is longer than declared
-		}
-	}
-}
 
 // copyBuffer copies src to dst through buf; tail, if not nil, sees every
 // byte read.

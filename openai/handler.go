@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/geminibalance/gb/balancer"
 	"github.com/geminibalance/gb/gemini"
+	"github.com/geminibalance/gb/internal/httpx"
 )
 
 // DefaultMaxBodyBytes is the request-size limit used when
@@ -250,15 +250,11 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json") &&
-			mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
-			WriteError(w, NewError(http.StatusUnsupportedMediaType, TypeInvalidRequest, "Content-Type must be application/json, not \""+ct+"\".", "", "unsupported_media_type"))
-			return nil
-		}
+	if ct := r.Header.Get("Content-Type"); !httpx.JSONContentType(ct) {
+		WriteError(w, NewError(http.StatusUnsupportedMediaType, TypeInvalidRequest, "Content-Type must be application/json, not \""+ct+"\".", "", "unsupported_media_type"))
+		return nil
 	}
-	body, err := readSized(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
+	body, err := httpx.ReadAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit, 0)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -273,28 +269,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 
 // sseQuery is the upstream query of every stream. Shared: never modified.
 var sseQuery = url.Values{"alt": {"sse"}}
-
-// readSized reads r whole into one buffer sized from the declared length
-// when there is one (io.ReadAll would grow and copy it several times).
-func readSized(r io.Reader, declared, limit int64) ([]byte, error) {
-	if declared <= 0 || declared > limit {
-		return io.ReadAll(r)
-	}
-	b := make([]byte, 0, declared+1)
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow: longer than declared
-		}
-	}
-}
 
 func (h *Handler) checkModel(w http.ResponseWriter, s *Settings, name string) (gemini.ModelName, bool) {
 	m := s.Models.Parse(name)
@@ -356,7 +330,7 @@ func (h *Handler) serveChat(w http.ResponseWriter, r *http.Request) {
 		h.relayStream(w, r, res, req, opts)
 		return
 	}
-	answer, err := readSized(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes)
+	answer, err := httpx.ReadAll(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes, 0)
 	if err != nil {
 		if r.Context().Err() != nil {
 			err = context.Canceled
@@ -537,7 +511,7 @@ func (h *Handler) serveEmbeddings(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	answer, err := readSized(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes)
+	answer, err := httpx.ReadAll(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes, 0)
 	if err != nil {
 		if r.Context().Err() != nil {
 			err = context.Canceled

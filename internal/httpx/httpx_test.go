@@ -1,0 +1,36 @@
+package httpx
+
+import (
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestJSONContentType(t *testing.T) {
+	for ct, ok := range map[string]bool{
+		"": true, "application/json": true, "application/json; charset=utf-8": true,
+		"application/merge-patch+json": true, "application/x-www-form-urlencoded": true, "text/plain;charset=UTF-8": true,
+		"multipart/form-data; boundary=x": false, "text/html": false, "application/xml": false, ";;": false,
+	} {
+		assert.Equal(t, ok, JSONContentType(ct), ct)
+	}
+}
+
+func TestReadAll(t *testing.T) {
+	for _, declared := range []int64{-1, 0, 3, 11, 100} {
+		b, err := ReadAll(iotest.OneByteReader(strings.NewReader("hello world")), declared, 1<<20, 8)
+		require.NoError(t, err)
+		assert.Equal(t, "hello world", string(b), "declared %d", declared)
+	}
+	b, _ := ReadAll(strings.NewReader("abc"), 3, 10, 16)
+	assert.GreaterOrEqual(t, cap(b), 3+16, "room to append")
+	_, err := ReadAll(iotest.ErrReader(assertErr{}), 5, 10, 0)
+	assert.Error(t, err)
+}
+
+type assertErr struct{}
+
+func (assertErr) Error() string { return "boom" }
