@@ -94,7 +94,11 @@ func Open(cfg Config) (*Store, error) {
 // OpenDSN is [Open] for a go-sql-driver DSN such as
 // "user:pass@tcp(127.0.0.1:3306)/gb". parseTime, a UTC location and a
 // utf8mb4 collation are forced; other parameters are kept.
-func OpenDSN(dsn string, opts ...Option) (*Store, error) {
+func OpenDSN(dsn string, opts ...Option) (*Store, error) { return openDSN(dsn, 0, opts...) }
+
+// openDSN is OpenDSN applying the migrations up to version only (all of
+// them when 0), for upgrade tests.
+func openDSN(dsn string, version int, opts ...Option) (*Store, error) {
 	var o options
 	for _, f := range opts {
 		f(&o)
@@ -128,7 +132,11 @@ func OpenDSN(dsn string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage/mysql: connect to %s: %w", dc.Addr, err)
 	}
-	s, err := sqlstore.New(ctx, db, db, dialect(dc.DBName), o.prefix)
+	d := dialect(dc.DBName)
+	if version > 0 {
+		d.Migrations = func(t sqlstore.Tables) []sqlstore.Migration { return migrations(t)[:version] }
+	}
+	s, err := sqlstore.New(ctx, db, db, d, o.prefix)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -170,7 +178,7 @@ func (s *Store) TablePrefix() string { return s.db.Tables().Prefix }
 func (s *Store) DropTables(ctx context.Context) error {
 	t := s.db.Tables()
 	_, err := s.db.DB().ExecContext(ctx, "DROP TABLE IF EXISTS "+
-		strings.Join([]string{t.Keys, t.Requests, t.Errors, t.Settings, t.Stats, t.Migrations}, ", "))
+		strings.Join([]string{t.Keys, t.Requests, t.Errors, t.Settings, t.Stats, t.KeyStats, t.Migrations}, ", "))
 	return errors.Join(err, s.Close())
 }
 
@@ -308,7 +316,9 @@ func dialect(dbName string) sqlstore.Dialect {
 			}
 			return " ON DUPLICATE KEY UPDATE " + strings.Join(set, ", ")
 		},
-		IndexHint: func(index string) string { return " FORCE INDEX (" + index + ")" },
+		IndexHint:         func(index string) string { return " FORCE INDEX (" + index + ")" },
+		PrimaryKeyHint:    " FORCE INDEX (PRIMARY)",
+		GroupKeysInClient: true,
 		UpsertAdd: func(_ string, cols []string) string {
 			set := make([]string, len(cols))
 			for i, c := range cols {
@@ -346,6 +356,21 @@ func dialect(dbName string) sqlstore.Dialect {
 		},
 		DeleteLimit:    10000,
 		MaxStringBytes: 255,
+	}
+}
+
+// dropIndexIfExists returns statements dropping an index when it exists,
+// in MySQL and MariaDB alike (MySQL has no DROP INDEX IF EXISTS), so that
+// a half-applied migration runs again. The prefix of table is checked
+// (letters, digits and _), so the names need no escaping.
+func dropIndexIfExists(table, index string) []string {
+	return []string{
+		"SET @gb_drop = (SELECT IF(COUNT(*) > 0, 'ALTER TABLE " + table + " DROP INDEX " + index + "', 'DO 0')" +
+			" FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = '" + table +
+			"' AND index_name = '" + index + "')",
+		"PREPARE gb_drop FROM @gb_drop",
+		"EXECUTE gb_drop",
+		"DEALLOCATE PREPARE gb_drop",
 	}
 }
 
@@ -426,5 +451,27 @@ func migrations(t sqlstore.Tables) []sqlstore.Migration {
 				KEY ` + t.Stats + `_key (span, api_key, bucket)
 			)` + tableOpts,
 		}, func(expr string, n int64) string { return fmt.Sprintf("(%s DIV %d)", expr, n) }),
+	}, {
+		Version: 3,
+		Name:    "request statistics per key",
+		Stmts: sqlstore.KeyStatsMigration(t, []string{
+			`CREATE TABLE IF NOT EXISTS ` + t.KeyStats + ` (
+				span INT NOT NULL,
+				bucket BIGINT NOT NULL,
+				api_key VARCHAR(255) NOT NULL,
+				calls BIGINT NOT NULL DEFAULT 0,
+				successes BIGINT NOT NULL DEFAULT 0,
+				failures BIGINT NOT NULL DEFAULT 0,
+				status429 BIGINT NOT NULL DEFAULT 0,
+				prompt_tokens BIGINT NOT NULL DEFAULT 0,
+				completion_tokens BIGINT NOT NULL DEFAULT 0,
+				total_tokens BIGINT NOT NULL DEFAULT 0,
+				PRIMARY KEY (span, bucket, api_key),
+				KEY ` + t.KeyStats + `_key (span, api_key, bucket)
+			)` + tableOpts,
+		},
+			// Statistics come from the buckets: nothing reads request logs
+			// by key any more, and this index cost a scattered write per log.
+			dropIndexIfExists(t.Requests, t.Requests+"_key_time")...),
 	}}
 }

@@ -65,7 +65,9 @@ func Path(dataDir, name string) string {
 // Open opens (creating it and its parent directory when missing) the
 // SQLite database at path and brings its schema up to date. The special
 // path ":memory:" gives a private in-memory database, gone on Close.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return open(path, dialect) }
+
+func open(path string, dialect sqlstore.Dialect) (*Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("storage/sqlite: empty path")
 	}
@@ -339,6 +341,29 @@ func migrations(t sqlstore.Tables) []sqlstore.Migration {
 			) WITHOUT ROWID`,
 			`CREATE INDEX IF NOT EXISTS ` + t.Stats + `_key ON ` + t.Stats + ` (span, api_key, bucket)`,
 		}, func(expr string, n int64) string { return fmt.Sprintf("(%s / %d)", expr, n) }),
+	}, {
+		Version: 3,
+		Name:    "request statistics per key",
+		Stmts: sqlstore.KeyStatsMigration(t, []string{
+			`CREATE TABLE IF NOT EXISTS ` + t.KeyStats + ` (
+				span INTEGER NOT NULL,
+				bucket INTEGER NOT NULL,
+				api_key TEXT NOT NULL,
+				calls INTEGER NOT NULL DEFAULT 0,
+				successes INTEGER NOT NULL DEFAULT 0,
+				failures INTEGER NOT NULL DEFAULT 0,
+				status429 INTEGER NOT NULL DEFAULT 0,
+				prompt_tokens INTEGER NOT NULL DEFAULT 0,
+				completion_tokens INTEGER NOT NULL DEFAULT 0,
+				total_tokens INTEGER NOT NULL DEFAULT 0,
+				PRIMARY KEY (span, bucket, api_key)
+			) WITHOUT ROWID`,
+			`CREATE INDEX IF NOT EXISTS ` + t.KeyStats + `_key ON ` + t.KeyStats + ` (span, api_key, bucket)`,
+		},
+			// Statistics come from the buckets: nothing reads request logs
+			// by key any more, and this index cost a scattered write per log.
+			`DROP INDEX IF EXISTS `+t.Requests+`_key_time`,
+		),
 	}}
 }
 

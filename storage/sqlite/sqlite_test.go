@@ -63,7 +63,7 @@ func TestOpen(t *testing.T) {
 		assert.Equal(t, path, s.FilePath())
 		v, err := s.SchemaVersion(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, 2, v)
+		assert.Equal(t, 3, v)
 
 		db, err := sql.Open("sqlite3", path)
 		require.NoError(t, err)
@@ -73,10 +73,10 @@ func TestOpen(t *testing.T) {
 		assert.Equal(t, "wal", mode)
 		var n int
 		require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM gb_schema_migrations").Scan(&n))
-		assert.Equal(t, 2, n)
+		assert.Equal(t, 3, n)
 		var idx int
 		require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name LIKE 'gb_%'").Scan(&idx))
-		assert.Equal(t, 7, idx)
+		assert.Equal(t, 7, idx, "version 3 adds gb_request_key_stats_key and drops gb_request_logs_key_time")
 	})
 	t.Run("path with odd characters", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "we?ird #dir %20", "gb.db")
@@ -171,4 +171,49 @@ func BenchmarkStats(b *testing.B) {
 	require.NoError(b, err)
 	defer s.Close()
 	storagetest.BenchmarkStats(b, s)
+}
+
+// BenchmarkWriteRequestLogs measures request-log writes in batches of 512
+// (go test -run XXX -bench WriteRequestLogs ./storage/sqlite).
+func BenchmarkWriteRequestLogs(b *testing.B) {
+	s, err := sqlite.Open(filepath.Join(b.TempDir(), "gb.db"))
+	require.NoError(b, err)
+	defer s.Close()
+	storagetest.BenchmarkWriteRequestLogs(b, s)
+}
+
+// TestUpgradeFromV2 makes a version 2 database holding request logs and
+// their statistics buckets, opens it with this version and checks the
+// statistics against a brute-force count, before and after more writes.
+func TestUpgradeFromV2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "gb.db")
+	logs := storagetest.StatsLogs()
+	old, more := logs[:2000], logs[2000:]
+
+	// Version 1 had no statistics: logs written then are counted by
+	// version 2's migration, as on a real upgrade.
+	s, err := sqlite.OpenAtVersion(path, 1)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	db, err := sql.Open("sqlite3", path)
+	require.NoError(t, err)
+	storagetest.InsertRequestLogsSQL(t, db, "gb_request_logs", old)
+	require.NoError(t, db.Close())
+	s, err = sqlite.OpenAtVersion(path, 2)
+	require.NoError(t, err)
+	v, err := s.SchemaVersion(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, v)
+	require.NoError(t, s.Close())
+
+	s, err = sqlite.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	v, err = s.SchemaVersion(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, v)
+	t.Run("upgraded", func(t *testing.T) { storagetest.CheckStats(t, s, old) })
+	require.NoError(t, s.WriteRequestLogs(ctx, more))
+	t.Run("written after", func(t *testing.T) { storagetest.CheckStats(t, s, logs) })
 }

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -282,6 +283,26 @@ func testStatsMatchLogs(t *testing.T, s storage.Store) {
 	for c := range slices.Chunk(logs, 700) {
 		require.NoError(t, s.WriteRequestLogs(ctx, c))
 	}
+	CheckStats(t, s, logs)
+}
+
+// StatsLogs returns the 3,000 request logs the statistics subtests write:
+// spread over three days from 2025-03-30 21:17 UTC, out of order, with
+// four keys and logs without a key, three models and mixed statuses.
+func StatsLogs() []storage.RequestLog { return statsLogs() }
+
+// CheckStats checks that s answers Stats, StatsSeries and AttentionKeys
+// over the days of [StatsLogs] as a brute-force count of logs (every
+// request log s holds) does: a backend's upgrade test calls it on data
+// written before a schema change.
+func CheckStats(t *testing.T, s storage.Store, logs []storage.RequestLog) {
+	t.Helper()
+	checkStatsMatch(t, s, logs)
+	checkAttention(t, s, logs)
+}
+
+func checkStatsMatch(t *testing.T, s storage.Store, logs []storage.RequestLog) {
+	t.Helper()
 	start := time.Date(2025, 3, 30, 21, 17, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(3, 4))
 	type rng struct{ from, to time.Time }
@@ -356,6 +377,11 @@ func testStatsMatchLogs(t *testing.T, s storage.Store) {
 func testStatsAttention(t *testing.T, s storage.Store) {
 	logs := statsLogs()
 	require.NoError(t, s.WriteRequestLogs(ctx, logs))
+	checkAttention(t, s, logs)
+}
+
+func checkAttention(t *testing.T, s storage.Store, logs []storage.RequestLog) {
+	t.Helper()
 	start := time.Date(2025, 3, 30, 21, 17, 0, 0, time.UTC)
 	from, to := start.Add(20*time.Hour+13*time.Second), start.Add(44*time.Hour)
 	for _, status := range []int{0, 429, 500, 403, 404} {
@@ -422,4 +448,21 @@ func testStatsDelete(t *testing.T, s storage.Store) {
 	rows, err = s.Stats(ctx, storage.StatsQuery{From: day.Add(24 * time.Hour), To: day.Add(25 * time.Hour), GroupBy: storage.GroupKey})
 	require.NoError(t, err)
 	assert.Equal(t, []storage.StatsRow{{Key: "k", StatsCounts: storage.StatsCounts{Calls: 1, Successes: 1}}}, rows)
+}
+
+// InsertRequestLogsSQL inserts logs into the request-log table of an SQL
+// backend (times in Unix milliseconds) with plain INSERTs, bypassing the
+// store and its statistics, as a program of an older schema version did
+// before statistics buckets existed.
+func InsertRequestLogsSQL(t *testing.T, db *sql.DB, table string, logs []storage.RequestLog) {
+	t.Helper()
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	for _, l := range logs {
+		_, err := tx.Exec("INSERT INTO "+table+" (time, api_key, model, kind, status, success, latency_ms, prompt_tokens, completion_tokens, total_tokens)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", l.Time.UnixMilli(), l.Key, l.Model, l.Kind, l.Status, l.Success,
+			l.Latency.Milliseconds(), l.PromptTokens, l.CompletionTokens, l.TotalTokens)
+		require.NoError(t, err)
+	}
+	require.NoError(t, tx.Commit())
 }

@@ -151,3 +151,47 @@ func BenchmarkStats(b *testing.B, s storage.Store) {
 		return err
 	})
 }
+
+// WriteBenchBatch is the batch size of [BenchmarkWriteRequestLogs]: the
+// default [storage.LogWriterOptions.BatchSize].
+const WriteBenchBatch = 512
+
+// BenchmarkWriteRequestLogs times WriteRequestLogs with batches of
+// [WriteBenchBatch] request logs as a busy gateway writes them (500 keys,
+// 5 models, about 100 logs a second, so a batch spans about 5 seconds),
+// statistics buckets included, and reports rows/s. The store should be
+// fresh: rows accumulate across iterations.
+func BenchmarkWriteRequestLogs(b *testing.B, s storage.Store) {
+	keys := make([]string, 500)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("AIzaSyBench%028d", i)
+	}
+	models := []string{"gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.0-flash", "text-embedding-004"}
+	r := rand.New(rand.NewPCG(9, 10))
+	t := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]storage.RequestLog, WriteBenchBatch)
+	rows := 0
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		for i := range batch {
+			t = t.Add(10 * time.Millisecond)
+			status, ok := 200, true
+			if x := r.IntN(100); x < 6 {
+				status, ok = 429, false
+			} else if x < 9 {
+				status, ok = 500, false
+			}
+			p, c := r.IntN(2000), r.IntN(800)
+			batch[i] = storage.RequestLog{Time: t, Key: keys[r.IntN(len(keys))], Model: models[r.IntN(len(models))],
+				Kind: "gemini-chat-stream", Status: status, Success: ok, Latency: time.Duration(r.IntN(3000)) * time.Millisecond,
+				PromptTokens: p, CompletionTokens: c, TotalTokens: p + c}
+		}
+		b.StartTimer()
+		if err := s.WriteRequestLogs(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		rows += len(batch)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}

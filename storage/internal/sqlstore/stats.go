@@ -14,12 +14,24 @@ import (
 )
 
 // Statistics are kept in buckets of three spans (a minute, an hour and a
-// UTC day), each for every key and model (api_key = the key) and for all
-// keys together (api_key = ”), upserted in the transaction that writes
-// the request logs. A query over [from, to) reads whole days where it can,
-// hours at the edges of the days and minutes at the edges of the hours, so
-// that it reads at most a few hundred buckets per key and model whatever
-// the range.
+// UTC day), upserted in the transaction that writes the request logs, in
+// two tables:
+//
+//   - Tables.Stats, per key and model (api_key = the key) and for all keys
+//     together (api_key = ”), keyed (span, bucket, api_key, model) with an
+//     index (span, api_key, bucket);
+//   - Tables.KeyStats (schema version 3), per key with all models
+//     together, keyed (span, bucket, api_key) with an index
+//     (span, api_key, bucket). Queries that need no model (rankings of
+//     keys, usage of a page of keys, attention keys) read it: a fifth of
+//     the rows when keys serve five models.
+//
+// A query over [from, to) reads whole days where it can, hours at the
+// edges of the days and minutes at the edges of the hours, so that it
+// reads at most a few hundred buckets per key (and model) whatever the
+// range. Each range of buckets of one span is grouped on its own and only
+// the groups are summed across ranges (see groupedQuery): a UNION ALL of
+// the raw buckets would be materialised whole by MariaDB before grouping.
 const (
 	minuteMS = int64(time.Minute / time.Millisecond)
 	hourMS   = 60 * minuteMS
@@ -37,7 +49,8 @@ const statSums = "SUM(calls), SUM(successes), SUM(failures), SUM(status429), SUM
 // StatsMigration returns the statements creating the statistics table
 // (created by the dialect's create statement) and filling it from the
 // request logs already stored. div(expr, n) is the engine's integer
-// division of expr by the integer n.
+// division of expr by the integer n. It is schema version 2: never change
+// what it returns.
 func StatsMigration(t Tables, create []string, div func(expr string, n int64) string) []string {
 	out := append([]string(nil), create...)
 	cols := "span, bucket, api_key, model, " + strings.Join(statCols, ", ")
@@ -52,6 +65,20 @@ func StatsMigration(t Tables, create []string, div func(expr string, n int64) st
 				" FROM "+t.Requests+" GROUP BY "+b+", model")
 	}
 	return out
+}
+
+// KeyStatsMigration returns the statements creating the per-key
+// statistics table (by the dialect's create statements) and filling it
+// from the per-key-and-model buckets already stored, then the statements
+// after (schema version 3). Emptying the table first makes the step safe
+// to run again after a half-applied attempt.
+func KeyStatsMigration(t Tables, create []string, after ...string) []string {
+	out := append([]string(nil), create...)
+	out = append(out,
+		"DELETE FROM "+t.KeyStats,
+		"INSERT INTO "+t.KeyStats+" (span, bucket, api_key, "+strings.Join(statCols, ", ")+") SELECT span, bucket, api_key, "+
+			statSums+" FROM "+t.Stats+" WHERE api_key <> '' GROUP BY span, bucket, api_key")
+	return append(out, after...)
 }
 
 func floorTo(ms, span int64) int64 {
@@ -71,28 +98,45 @@ type statKey struct {
 	key, model   string
 }
 
-// addStats upserts the buckets of logs.
-func (s *Store) addStats(ctx context.Context, tx *sql.Tx, logs []storage.RequestLog) error {
-	agg := map[statKey]*storage.StatsCounts{}
-	add := func(k statKey, c storage.StatsCounts) {
-		p := agg[k]
-		if p == nil {
-			p = &storage.StatsCounts{}
-			agg[k] = p
-		}
-		p.Add(c)
+type statAgg map[statKey]*storage.StatsCounts
+
+func (a statAgg) add(k statKey, c storage.StatsCounts) {
+	p := a[k]
+	if p == nil {
+		p = &storage.StatsCounts{}
+		a[k] = p
 	}
+	p.Add(c)
+}
+
+// addStats upserts the buckets of logs: per key and model and for all
+// keys into Stats, per key into KeyStats.
+func (s *Store) addStats(ctx context.Context, tx *sql.Tx, logs []storage.RequestLog) error {
+	byModel, byKey := statAgg{}, statAgg{}
 	for _, l := range logs {
 		c := storage.CountsOf(l)
 		ms := toMS(l.Time)
 		key, model := s.cut(l.Key), s.cut(l.Model)
 		for _, sp := range spans {
 			b := floorTo(ms, sp)
-			add(statKey{sp / 1000, b, "", model}, c)
+			byModel.add(statKey{sp / 1000, b, "", model}, c)
 			if key != "" {
-				add(statKey{sp / 1000, b, key, model}, c)
+				byModel.add(statKey{sp / 1000, b, key, model}, c)
+				byKey.add(statKey{sp / 1000, b, key, ""}, c)
 			}
 		}
+	}
+	if err := s.upsertStats(ctx, tx, s.t.Stats, byModel, true); err != nil {
+		return err
+	}
+	return s.upsertStats(ctx, tx, s.t.KeyStats, byKey, false)
+}
+
+// upsertStats adds agg to the buckets of table in multi-row upserts, as
+// few as the statement limits allow.
+func (s *Store) upsertStats(ctx context.Context, tx *sql.Tx, table string, agg statAgg, withModel bool) error {
+	if len(agg) == 0 {
+		return nil
 	}
 	keys := make([]statKey, 0, len(agg))
 	for k := range agg {
@@ -103,24 +147,44 @@ func (s *Store) addStats(ctx context.Context, tx *sql.Tx, logs []storage.Request
 		return cmp.Or(cmp.Compare(a.span, b.span), cmp.Compare(a.bucket, b.bucket),
 			strings.Compare(a.key, b.key), strings.Compare(a.model, b.model))
 	})
-	suffix := s.d.UpsertAdd("span, bucket, api_key, model", statCols)
-	for c := range slices.Chunk(keys, logChunk) {
-		args := make([]any, 0, 11*len(c))
-		for _, k := range c {
-			v := agg[k]
-			args = append(args, k.span, k.bucket, k.key, k.model, v.Calls, v.Successes, v.Failures, v.Status429,
-				v.PromptTokens, v.CompletionTokens, v.TotalTokens)
+	idCols := "span, bucket, api_key"
+	if withModel {
+		idCols += ", model"
+	}
+	ncols := strings.Count(idCols, ",") + 1 + len(statCols)
+	head := "INSERT INTO " + table + " (" + idCols + ", " + strings.Join(statCols, ", ") + ") VALUES "
+	suffix := s.d.UpsertAdd(idCols, statCols)
+	perStmt := maxStmtArgs / ncols
+	args := make([]any, 0, min(len(keys), perStmt)*ncols)
+	for start := 0; start < len(keys); {
+		n, size := 0, 0
+		for start+n < len(keys) && n < perStmt && (n == 0 || size < maxStmtBytes) {
+			size += 2*(len(keys[start+n].key)+len(keys[start+n].model)) + rowOverhead
+			n++
 		}
-		q := "INSERT INTO " + s.t.Stats + " (span, bucket, api_key, model, " + strings.Join(statCols, ", ") + ") VALUES " +
-			placeholders(len(c), 11) + suffix
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		args = args[:0]
+		for _, k := range keys[start : start+n] {
+			v := agg[k]
+			args = append(args, k.span, k.bucket, k.key)
+			if withModel {
+				args = append(args, k.model)
+			}
+			args = append(args, v.Calls, v.Successes, v.Failures, v.Status429, v.PromptTokens, v.CompletionTokens, v.TotalTokens)
+		}
+		if _, err := tx.ExecContext(ctx, head+placeholders(n, ncols)+suffix, args...); err != nil {
 			return s.errf("write request statistics: %w", err)
 		}
+		start += n
 	}
 	return nil
 }
 
-type segment struct{ span, lo, hi int64 }
+// segment is a range of buckets of one span, added to the result or, when
+// neg is set, subtracted from it.
+type segment struct {
+	span, lo, hi int64
+	neg          bool
+}
 
 // segments splits the minutes [from, to) into bucket ranges, using spans
 // no longer than maxSpan.
@@ -129,7 +193,7 @@ func segments(from, to, maxSpan int64) []segment {
 	c := from
 	add := func(span, hi int64) {
 		if span <= maxSpan && hi > c {
-			out = append(out, segment{span, c, hi})
+			out = append(out, segment{span: span, lo: c, hi: hi})
 			c = hi
 		}
 	}
@@ -145,46 +209,225 @@ func segments(from, to, maxSpan int64) []segment {
 	return out
 }
 
-// union returns a query over the buckets of segs with the given columns
-// and extra condition, and its arguments.
-// byKeyIndex says the condition fixes api_key (equality or IN): the
-// (span, api_key, bucket) index then reads only the rows asked for.
-func (s *Store) union(segs []segment, cols, cond string, condArgs []any, byKeyIndex bool) (string, []any) {
-	var b strings.Builder
-	var args []any
-	from := s.t.Stats
-	if byKeyIndex && s.d.IndexHint != nil {
-		from += s.d.IndexHint(s.t.Stats + "_key")
+// statSegments is segments(from, to, dayMS), except that the part of
+// [from, to) after the last whole day (or hour) may be read as that whole
+// day (hour) less the buckets of it from to on, when that reads fewer
+// buckets: counters are sums, so subtracting is exact. Buckets that start
+// after now are counted as free, since they hold no logs yet: a range
+// ending now reads its last day as one bucket per key instead of up to 23
+// hours and 59 minutes.
+func statSegments(from, to, now int64) []segment {
+	if to <= from {
+		return nil
 	}
+	// cnt is the number of buckets of span in [lo, hi) (aligned) that
+	// start before now.
+	cnt := func(span, lo, hi int64) int64 {
+		if hi <= lo || now <= lo {
+			return 0
+		}
+		return (min(hi, ceilTo(now, span)) - lo) / span
+	}
+	hourStart := floorTo(to, hourMS)
+	hourEnd := hourStart + hourMS
+	minutes := cnt(minuteMS, hourStart, to)
+	minutesAlt := 1 + cnt(minuteMS, to, hourEnd)
+	if dayStart := floorTo(to, dayMS); dayStart >= from && dayStart < to {
+		dayEnd := dayStart + dayMS
+		straight := cnt(hourMS, dayStart, hourStart) + min(minutes, minutesAlt)
+		if 1+cnt(minuteMS, to, ceilTo(to, hourMS))+cnt(hourMS, ceilTo(to, hourMS), dayEnd) < straight {
+			out := segments(from, dayStart, dayMS)
+			out = append(out, segment{span: dayMS, lo: dayStart, hi: dayEnd})
+			if c := ceilTo(to, hourMS); c > to {
+				out = append(out, segment{span: minuteMS, lo: to, hi: c, neg: true})
+			}
+			if c := ceilTo(to, hourMS); c < dayEnd {
+				out = append(out, segment{span: hourMS, lo: c, hi: dayEnd, neg: true})
+			}
+			return out
+		}
+	}
+	if hourStart >= from && hourStart < to && minutesAlt < minutes {
+		out := segments(from, hourStart, dayMS)
+		return append(out, segment{span: hourMS, lo: hourStart, hi: hourEnd},
+			segment{span: minuteMS, lo: to, hi: hourEnd, neg: true})
+	}
+	return segments(from, to, dayMS)
+}
+
+// groupedQuery returns one statement over the buckets of segs matching
+// cond: each segment's range of buckets is grouped by gcols (summing the
+// columns sums) on its own, and the groups of all segments are summed
+// again by gcols, followed by tail (ORDER BY, LIMIT). Only grouped rows
+// reach the outer query: MariaDB materialises a derived table, and a
+// UNION ALL of the raw buckets was tens of thousands of rows.
+func groupedQuery(segs []segment, gcols, sums []string, from, cond string, condArgs []any, tail string) (string, []any) {
+	g := strings.Join(gcols, ", ")
+	var inner, outer strings.Builder
+	inner.WriteString("SELECT ")
+	outer.WriteString("SELECT ")
+	if g != "" {
+		inner.WriteString(g + ", ")
+		outer.WriteString(g + ", ")
+	}
+	for i, c := range sums {
+		if i > 0 {
+			inner.WriteString(", ")
+			outer.WriteString(", ")
+		}
+		inner.WriteString("SUM(" + c + ") AS " + c)
+		outer.WriteString("SUM(" + c + ")")
+	}
+	inner.WriteString(" FROM " + from + " WHERE span = ? AND bucket >= ? AND bucket < ?" + cond)
+	if g != "" {
+		inner.WriteString(" GROUP BY " + g)
+	}
+	one := inner.String()
+	// A subtracted segment negates its sums.
+	negated := strings.ReplaceAll(one, "SUM(", "-SUM(")
+	outer.WriteString(" FROM (")
+	args := make([]any, 0, len(segs)*(3+len(condArgs)))
+	neg := false
 	for i, sg := range segs {
 		if i > 0 {
-			b.WriteString(" UNION ALL ")
+			outer.WriteString(" UNION ALL ")
 		}
-		b.WriteString("SELECT " + cols + " FROM " + from + " WHERE span = ? AND bucket >= ? AND bucket < ?" + cond)
+		if sg.neg {
+			outer.WriteString(negated)
+			neg = true
+		} else {
+			outer.WriteString(one)
+		}
 		args = append(args, sg.span/1000, sg.lo, sg.hi)
 		args = append(args, condArgs...)
 	}
-	return b.String(), args
+	outer.WriteString(") AS u")
+	if g != "" {
+		outer.WriteString(" GROUP BY " + g)
+		if neg && !strings.HasPrefix(tail, " HAVING") {
+			// A group whose buckets were all subtracted again.
+			outer.WriteString(" HAVING SUM(" + sums[0] + ") <> 0")
+		}
+	}
+	return outer.String() + tail, args
+}
+
+// query runs q and calls scan on every row.
+func (s *Store) query(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scanSums scans the seven sums of statSums (NULL when no row matched)
+// after the leading destinations dest into c.
+func scanSums(rows *sql.Rows, c *storage.StatsCounts, dest ...any) error {
+	var sums [7]sql.NullInt64
+	for i := range sums {
+		dest = append(dest, &sums[i])
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	*c = storage.StatsCounts{Calls: sums[0].Int64, Successes: sums[1].Int64, Failures: sums[2].Int64, Status429: sums[3].Int64,
+		PromptTokens: sums[4].Int64, CompletionTokens: sums[5].Int64, TotalTokens: sums[6].Int64}
+	return nil
+}
+
+// source returns the table (with an index hint) and condition reading the
+// buckets of keys (all keys when empty, each on its own when byKey) from
+// the per-key table when keyTable is set, else from the per-key-and-model
+// table.
+func (s *Store) source(keys []string, byKey, keyTable bool) (from, cond string, args []any) {
+	table := s.t.Stats
+	if keyTable {
+		table = s.t.KeyStats
+	}
+	hint := ""
+	if s.d.IndexHint != nil {
+		hint = s.d.IndexHint(table + "_key")
+	}
+	switch {
+	case len(keys) > 0:
+		args = make([]any, len(keys))
+		for i, k := range keys {
+			args[i] = k
+		}
+		// The (span, api_key, bucket) index reads only the keys asked for.
+		return table + hint, " AND api_key IN " + inList(len(keys)), args
+	case keyTable:
+		// Every row is a key's: the primary key's (span, bucket) range.
+		// MariaDB otherwise walks the (span, api_key, bucket) index for
+		// its order, over every bucket of the span.
+		return table + s.d.PrimaryKeyHint, "", nil
+	case byKey:
+		return table + s.d.PrimaryKeyHint, " AND api_key <> ''", nil
+	default:
+		return table + hint, " AND api_key = ''", nil
+	}
+}
+
+// keyChunks returns keys in chunks for IN lists, or one nil chunk when
+// there are none.
+func keyChunks(keys []string) [][]string {
+	if len(keys) == 0 {
+		return [][]string{nil}
+	}
+	return slices.Collect(slices.Chunk(keys, keyChunk))
+}
+
+type gk struct{ key, model string }
+
+// bucketsByKey adds to rows the buckets of segs matching cond, one
+// statement per segment, summed here per key (and model when withModel)
+// (see Dialect.GroupKeysInClient).
+func (s *Store) bucketsByKey(ctx context.Context, segs []segment, table, cond string, condArgs []any, withModel bool,
+	rows map[gk]*storage.StatsRow) error {
+	model := "'' AS model"
+	if withModel {
+		model = "model"
+	}
+	q := "SELECT api_key, " + model + ", " + strings.Join(statCols, ", ") + " FROM " + table +
+		" WHERE span = ? AND bucket >= ? AND bucket < ?" + cond
+	args := make([]any, 3, 3+len(condArgs))
+	args = append(args, condArgs...)
+	for _, sg := range segs {
+		args[0], args[1], args[2] = sg.span/1000, sg.lo, sg.hi
+		var k gk
+		var c storage.StatsCounts
+		dest := append([]any{&k.key, &k.model}, scanCounts(&c)...)
+		err := s.query(ctx, q, args, func(res *sql.Rows) error {
+			if err := res.Scan(dest...); err != nil {
+				return err
+			}
+			if sg.neg {
+				c = storage.StatsCounts{Calls: -c.Calls, Successes: -c.Successes, Failures: -c.Failures, Status429: -c.Status429,
+					PromptTokens: -c.PromptTokens, CompletionTokens: -c.CompletionTokens, TotalTokens: -c.TotalTokens}
+			}
+			if p := rows[k]; p != nil {
+				p.Add(c)
+			} else {
+				rows[k] = &storage.StatsRow{Key: k.key, Model: k.model, StatsCounts: c}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func scanCounts(c *storage.StatsCounts) []any {
 	return []any{&c.Calls, &c.Successes, &c.Failures, &c.Status429, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens}
-}
-
-// keyCond returns the condition on api_key for q.
-func keyCond(keys []string, byKey bool) (string, []any) {
-	switch {
-	case len(keys) > 0:
-		args := make([]any, len(keys))
-		for i, k := range keys {
-			args[i] = k
-		}
-		return " AND api_key IN " + inList(len(keys)), args
-	case byKey:
-		return " AND api_key <> ''", nil
-	default:
-		return " AND api_key = ''", nil
-	}
 }
 
 // Stats implements storage.StatsStore.
@@ -200,72 +443,58 @@ func (s *Store) Stats(ctx context.Context, q storage.StatsQuery) ([]storage.Stat
 		gcols = []string{"api_key", "model"}
 	}
 	byKey := q.GroupBy == storage.GroupKey || q.GroupBy == storage.GroupKeyModel
-	type gk struct{ key, model string }
-	rows := map[gk]*storage.StatsRow{}
-	var order []gk
-	segs := segments(from, to, dayMS)
 	keys := dedupe(q.Keys)
-	chunks := slices.Collect(slices.Chunk(keys, keyChunk))
-	if len(keys) == 0 {
-		chunks = [][]string{nil}
-	}
+	needModel := q.Model != "" || q.GroupBy == storage.GroupModel || q.GroupBy == storage.GroupKeyModel
+	keyTable := !needModel && (byKey || len(keys) > 0)
+	rows := map[gk]*storage.StatsRow{}
+	segs := statSegments(from, to, time.Now().UnixMilli())
 	if len(segs) > 0 {
+		chunks := keyChunks(keys)
+		tail := ""
+		if len(gcols) > 0 {
+			tail = " ORDER BY SUM(calls) DESC, " + strings.Join(gcols, ", ")
+			if q.Limit > 0 && len(chunks) == 1 {
+				tail += fmt.Sprintf(" LIMIT %d", q.Limit)
+			}
+		}
 		for _, chunk := range chunks {
-			cond, cargs := keyCond(chunk, byKey)
+			table, cond, args := s.source(chunk, byKey, keyTable)
 			if q.Model != "" {
 				cond += " AND model = ?"
-				cargs = append(cargs, q.Model)
+				args = append(args, q.Model)
 			}
-			sel := strings.Join(append(slices.Clone(gcols), statCols...), ", ")
-			inner, args := s.union(segs, sel, cond, cargs, len(chunk) > 0 || !byKey)
-			query := "SELECT " + strings.Join(append(slices.Clone(gcols), statSums), ", ") + " FROM (" + inner + ") AS u"
-			if len(gcols) > 0 {
-				g := strings.Join(gcols, ", ")
-				query += " GROUP BY " + g + " ORDER BY SUM(calls) DESC, " + g
-				if q.Limit > 0 && len(chunks) == 1 {
-					query += fmt.Sprintf(" LIMIT %d", q.Limit)
-				}
-			}
-			res, err := s.r.QueryContext(ctx, query, args...)
-			if err != nil {
-				return nil, s.errf("stats: %w", err)
-			}
-			for res.Next() {
-				var r storage.StatsRow
-				var sums [7]sql.NullInt64
-				dest := []any{}
-				switch q.GroupBy {
-				case storage.GroupKey:
-					dest = append(dest, &r.Key)
-				case storage.GroupModel:
-					dest = append(dest, &r.Model)
-				case storage.GroupKeyModel:
-					dest = append(dest, &r.Key, &r.Model)
-				}
-				for i := range sums {
-					dest = append(dest, &sums[i])
-				}
-				if err := res.Scan(dest...); err != nil {
-					res.Close()
+			if byKey && s.d.GroupKeysInClient {
+				if err := s.bucketsByKey(ctx, segs, table, cond, args, q.GroupBy == storage.GroupKeyModel, rows); err != nil {
 					return nil, s.errf("stats: %w", err)
 				}
-				c := scanCounts(&r.StatsCounts)
-				for i := range sums {
-					*(c[i].(*int64)) = sums[i].Int64
+				continue
+			}
+			query, args := groupedQuery(segs, gcols, statCols, table, cond, args, tail)
+			err := s.query(ctx, query, args, func(res *sql.Rows) error {
+				var r storage.StatsRow
+				var dest []any
+				switch q.GroupBy {
+				case storage.GroupKey:
+					dest = []any{&r.Key}
+				case storage.GroupModel:
+					dest = []any{&r.Model}
+				case storage.GroupKeyModel:
+					dest = []any{&r.Key, &r.Model}
+				}
+				if err := scanSums(res, &r.StatsCounts, dest...); err != nil {
+					return err
 				}
 				k := gk{r.Key, r.Model}
 				if p := rows[k]; p != nil {
 					p.Add(r.StatsCounts)
-					continue
+				} else {
+					rows[k] = &r
 				}
-				rows[k] = &r
-				order = append(order, k)
-			}
-			if err := res.Err(); err != nil {
-				res.Close()
+				return nil
+			})
+			if err != nil {
 				return nil, s.errf("stats: %w", err)
 			}
-			res.Close()
 		}
 	}
 	if q.GroupBy == storage.GroupNone {
@@ -275,11 +504,13 @@ func (s *Store) Stats(ctx context.Context, q storage.StatsQuery) ([]storage.Stat
 		}
 		return []storage.StatsRow{out}, nil
 	}
-	out := make([]storage.StatsRow, 0, len(order))
-	for _, k := range order {
-		out = append(out, *rows[k])
+	out := make([]storage.StatsRow, 0, len(rows))
+	for _, r := range rows {
+		if r.Calls != 0 { // not a group whose buckets were all subtracted again
+			out = append(out, *r)
+		}
 	}
-	slices.SortStableFunc(out, func(a, b storage.StatsRow) int {
+	slices.SortFunc(out, func(a, b storage.StatsRow) int {
 		return cmp.Or(cmp.Compare(b.Calls, a.Calls), strings.Compare(a.Key, b.Key), strings.Compare(a.Model, b.Model))
 	})
 	if q.Limit > 0 && len(out) > q.Limit {
@@ -309,36 +540,18 @@ func (s *Store) StatsSeries(ctx context.Context, q storage.StatsQuery, step time
 	}
 	points := map[int64]*storage.StatsPoint{}
 	keys := dedupe(q.Keys)
-	chunks := slices.Collect(slices.Chunk(keys, keyChunk))
-	if len(keys) == 0 {
-		chunks = [][]string{nil}
-	}
-	for _, chunk := range chunks {
-		cond, cargs := keyCond(chunk, false)
+	for _, chunk := range keyChunks(keys) {
+		table, cond, args := s.source(chunk, false, len(keys) > 0 && q.Model == "")
 		if q.Model != "" {
 			cond += " AND model = ?"
-			cargs = append(cargs, q.Model)
+			args = append(args, q.Model)
 		}
-		inner, args := s.union(segs, "bucket, "+strings.Join(statCols, ", "), cond, cargs, true)
-		res, err := s.r.QueryContext(ctx, "SELECT bucket, "+statSums+" FROM ("+inner+") AS u GROUP BY bucket", args...)
-		if err != nil {
-			return nil, s.errf("stats series: %w", err)
-		}
-		for res.Next() {
+		query, args := groupedQuery(segs, []string{"bucket"}, statCols, table, cond, args, "")
+		err := s.query(ctx, query, args, func(res *sql.Rows) error {
 			var b int64
 			var c storage.StatsCounts
-			var sums [7]sql.NullInt64
-			dest := []any{&b}
-			for i := range sums {
-				dest = append(dest, &sums[i])
-			}
-			if err := res.Scan(dest...); err != nil {
-				res.Close()
-				return nil, s.errf("stats series: %w", err)
-			}
-			cs := scanCounts(&c)
-			for i := range sums {
-				*(cs[i].(*int64)) = sums[i].Int64
+			if err := scanSums(res, &c, &b); err != nil {
+				return err
 			}
 			t := from + (b-from)/stepMS*stepMS
 			p := points[t]
@@ -350,12 +563,11 @@ func (s *Store) StatsSeries(ctx context.Context, q storage.StatsQuery, step time
 				points[t] = p
 			}
 			p.Add(c)
-		}
-		if err := res.Err(); err != nil {
-			res.Close()
+			return nil
+		})
+		if err != nil {
 			return nil, s.errf("stats series: %w", err)
 		}
-		res.Close()
 	}
 	out := make([]storage.StatsPoint, 0, len(points))
 	for _, p := range points {
@@ -372,7 +584,7 @@ func (s *Store) AttentionKeys(ctx context.Context, from, to time.Time, status, l
 	}
 	lo, hi := floorTo(toMS(from), minuteMS), floorTo(toMS(to), minuteMS)
 	out := []storage.AttentionKey{}
-	segs := segments(lo, hi, dayMS)
+	segs := statSegments(lo, hi, time.Now().UnixMilli())
 	if len(segs) == 0 {
 		return out, nil
 	}
@@ -381,21 +593,18 @@ func (s *Store) AttentionKeys(ctx context.Context, from, to time.Time, status, l
 		if status == 429 {
 			col = "status429"
 		}
-		inner, args := s.union(segs, "api_key, calls, "+col+" AS n", " AND api_key <> ''", nil, false)
-		rows, err := s.r.QueryContext(ctx, "SELECT api_key, SUM(n), SUM(calls) FROM ("+inner+") AS u GROUP BY api_key HAVING SUM(n) > 0 ORDER BY SUM(n) DESC, api_key LIMIT ?",
-			append(args, limit)...)
-		if err != nil {
-			return nil, s.errf("attention keys: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		table, cond, args := s.source(nil, true, true)
+		query, args := groupedQuery(segs, []string{"api_key"}, []string{col, "calls"}, table, cond, args,
+			" HAVING SUM("+col+") > 0 ORDER BY SUM("+col+") DESC, api_key LIMIT ?")
+		err := s.query(ctx, query, append(args, limit), func(res *sql.Rows) error {
 			var a storage.AttentionKey
-			if err := rows.Scan(&a.Key, &a.Count, &a.Calls); err != nil {
-				return nil, s.errf("attention keys: %w", err)
+			if err := res.Scan(&a.Key, &a.Count, &a.Calls); err != nil {
+				return err
 			}
 			out = append(out, a)
-		}
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return nil, s.errf("attention keys: %w", err)
 		}
 		return out, nil
