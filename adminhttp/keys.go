@@ -160,7 +160,7 @@ func keyState(st balancer.KeyStatus, model string, now time.Time) string {
 }
 
 func (h *Handler) view(st balancer.KeyStatus, now time.Time) KeyView {
-	v := KeyView{ID: h.keyID(st.Key), Key: st.Masked, State: keyState(st, "", now), Failures: st.State.Failures,
+	v := KeyView{ID: h.keyID(st.Key), Key: st.Masked(), State: keyState(st, "", now), Failures: st.State.Failures,
 		BenchReason: st.State.BenchReason, BenchedAt: timePtr(st.State.BenchedAt), AddedAt: timePtr(st.AddedAt)}
 	if v.Key == "" {
 		v.Key = redact.Key(st.Key)
@@ -470,7 +470,7 @@ func (h *Handler) exportKeys(w http.ResponseWriter, r *http.Request) {
 		if full {
 			out[i] = st.Key
 		} else {
-			out[i] = st.Masked
+			out[i] = st.Masked()
 		}
 	}
 	if r.URL.Query().Get("format") == "text" {
@@ -488,7 +488,7 @@ func (h *Handler) allKeys(w http.ResponseWriter, r *http.Request) {
 	valid, invalid := []string{}, []string{}
 	all := h.Pool.Statuses()
 	for _, st := range all {
-		k := st.Masked
+		k := st.Masked()
 		if full {
 			k = st.Key
 		}

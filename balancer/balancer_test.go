@@ -149,7 +149,7 @@ func TestPoolBenchesInvalidAtOnce(t *testing.T) {
 	require.NotNil(t, st.State.LastError)
 	assert.Equal(t, 400, st.State.LastError.Status)
 	assert.Equal(t, []string{"bad"}, changed)
-	assert.Equal(t, "ba…", st.Masked)
+	assert.Equal(t, "ba…", st.Masked())
 }
 
 func TestPoolTransientBenchesAfterMaxFailuresAndSuccessResets(t *testing.T) {

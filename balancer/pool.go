@@ -585,8 +585,6 @@ func (p *MemoryPool) markDirty(e *entry) {
 type KeyStatus struct {
 	// Key is the full key; mask it (Masked) before showing it.
 	Key string
-	// Masked is the key masked for display ("AIza…x1Yz").
-	Masked string
 	// State is the key's health in its persisted form.
 	State storage.KeyState
 	// AddedAt is when the key joined the pool.
@@ -612,8 +610,11 @@ func (p *MemoryPool) status(e *entry) KeyStatus {
 	if !st.Benched {
 		st.BenchReason, st.BenchedAt = "", time.Time{}
 	}
-	return KeyStatus{Key: e.key, Masked: redact.Key(e.key), State: st, AddedAt: added}
+	return KeyStatus{Key: e.key, State: st, AddedAt: added}
 }
+
+// Masked returns the key masked for display ("AIza…x1Yz").
+func (s KeyStatus) Masked() string { return redact.Key(s.Key) }
 
 // Status returns the health of one key.
 func (p *MemoryPool) Status(key string) (KeyStatus, bool) {
