@@ -221,7 +221,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		MaxHeaderBytes:    64 << 10,
 		// No ReadTimeout/WriteTimeout: they would cut off long streams.
 		// Upstream silence is bounded by TIME_OUT instead.
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	logger.Info("gbserver listening", "addr", ln.Addr().String(), "version", versionString(),
 		"keys", a.Pool.Len(), "store", where)
