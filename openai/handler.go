@@ -330,15 +330,8 @@ func (h *Handler) serveChat(w http.ResponseWriter, r *http.Request) {
 		h.relayStream(w, r, res, req, opts)
 		return
 	}
-	answer, err := httpx.ReadAll(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes, 0)
-	if err != nil {
-		if r.Context().Err() != nil {
-			err = context.Canceled
-		}
-		res.Finish(err, balancer.Usage{})
-		if !errors.Is(err, context.Canceled) {
-			WriteError(w, err)
-		}
+	answer, ok := readAnswer(w, r, res)
+	if !ok {
 		return
 	}
 	out, err := FromGemini(answer, req.Model, opts)
@@ -463,6 +456,23 @@ func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balan
 	res.Finish(relErr, poolUsage(t.Usage()))
 }
 
+// readAnswer reads an upstream unary answer whole. On failure it finishes
+// res, answers the client (unless it went away) and returns false.
+func readAnswer(w http.ResponseWriter, r *http.Request, res *balancer.Result) ([]byte, bool) {
+	answer, err := httpx.ReadAll(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes, 0)
+	if err == nil {
+		return answer, true
+	}
+	if r.Context().Err() != nil {
+		err = context.Canceled
+	}
+	res.Finish(err, balancer.Usage{})
+	if !errors.Is(err, context.Canceled) {
+		WriteError(w, err)
+	}
+	return nil, false
+}
+
 // streamError describes a failure after the stream began.
 func streamError(err error) *Error {
 	var ue *balancer.UpstreamError
@@ -511,15 +521,8 @@ func (h *Handler) serveEmbeddings(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	answer, err := httpx.ReadAll(io.LimitReader(res.Response.Body, maxAnswerBytes), res.Response.ContentLength, maxAnswerBytes, 0)
-	if err != nil {
-		if r.Context().Err() != nil {
-			err = context.Canceled
-		}
-		res.Finish(err, balancer.Usage{})
-		if !errors.Is(err, context.Canceled) {
-			WriteError(w, err)
-		}
+	answer, ok := readAnswer(w, r, res)
+	if !ok {
 		return
 	}
 	out, err := EmbeddingFromGemini(answer, req)
