@@ -84,6 +84,9 @@ type Options struct {
 	Location *time.Location
 	// TestModel is the model keys are verified with (TEST_MODEL).
 	TestModel string
+	// BaseURL is the upstream API root (BASE_URL); proxy checks fetch its
+	// scheme and host. Empty means [DefaultUpstreamURL].
+	BaseURL string
 }
 
 // Handler serves the admin API. Set its fields before the first request
@@ -198,6 +201,8 @@ func (h *Handler) init() {
 	m.HandleFunc("GET /api/config", h.admin(h.getConfig))
 	m.HandleFunc("PUT /api/config", h.admin(h.putConfig))
 	m.HandleFunc("POST /api/config/reset", h.admin(h.resetConfig))
+	m.HandleFunc("POST /api/config/proxy/check", h.admin(h.proxyCheck))
+	m.HandleFunc("POST /api/config/proxy/check-all", h.admin(h.proxyCheckAll))
 
 	// Scheduler.
 	m.HandleFunc("GET /api/scheduler", h.admin(h.schedulerStatus))

@@ -137,6 +137,9 @@ func TestConsoleFlow(t *testing.T) {
 		b.click("#tab-" + tabName)
 		b.wait(tabName+" tab", `!document.getElementById('panel-`+tabName+`').hidden`)
 		b.audit("config, " + tabName + " tab")
+		if tabName == "proxies" {
+			b.wait("proxy check button", `!!document.querySelector('#panel-proxies #proxy-check-all')`)
+		}
 	}
 	b.shots("config-scheduler")
 

@@ -191,7 +191,7 @@ func NewAdmin(a *App, opt AdminOptions) *Admin {
 		Logger:    a.Logger,
 		Options: func() adminhttp.Options {
 			c := a.Config.Load()
-			return adminhttp.Options{AdminToken: c.AdminToken(), SessionTTL: c.AdminSessionExpire, Location: c.Location, TestModel: c.TestModel}
+			return adminhttp.Options{AdminToken: c.AdminToken(), SessionTTL: c.AdminSessionExpire, Location: c.Location, TestModel: c.TestModel, BaseURL: c.BaseURL}
 		},
 	}
 	return ad

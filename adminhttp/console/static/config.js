@@ -169,6 +169,7 @@
       if (name === 'proxies') kids.push(el('p', { className: 'muted small', text: t('config.proxynote') }));
       list.forEach(function (s) { kids.push(renderSetting(s)); });
       if (name === 'scheduler') kids.push($('scheduler-tpl').content.cloneNode(true));
+      if (name === 'proxies' && list.some(function (s) { return s.name === 'PROXIES'; })) kids.push($('proxycheck-tpl').content.cloneNode(true));
       panels.push(el('div', { role: 'tabpanel', id: 'panel-' + name, 'aria-labelledby': 'tab-' + name, hidden: !sel, tabindex: '0' }, kids));
     });
     if (!tabNodes.some(function (b) { return b.getAttribute('aria-selected') === 'true'; })) {
@@ -309,6 +310,39 @@
 
   window.addEventListener('beforeunload', function (ev) {
     if (Object.keys(changes()).length) { ev.preventDefault(); ev.returnValue = t('config.leave'); }
+  });
+
+  // ---- proxy check ----
+
+  // The list to check: the PROXIES textarea once revealed (edits
+  // included), else nothing, so the server checks the saved list.
+  function proxiesToCheck() {
+    var c = $('s-PROXIES');
+    if (!c || !unlocked.PROXIES || c.getAttribute('data-kind') !== 'list') return [];
+    return c.value.split('\n').map(function (x) { return x.trim(); }).filter(Boolean);
+  }
+  $('config-form').addEventListener('click', function (ev) {
+    var b = ev.target.closest('#proxy-check-all');
+    if (!b) return;
+    var list = proxiesToCheck(), out = $('proxycheck-results'), sum = $('proxycheck-summary');
+    out.replaceChildren();
+    sum.textContent = t('proxy.checking');
+    var body = { max_concurrent: 5 };
+    if (list.length) body.proxies = list;
+    GB.busy(b, GB.api('POST', '/api/config/proxy/check-all', body)).then(function (d) {
+      var rows = (d.results || []).map(function (r) {
+        var ok = r.is_available;
+        return el('li', { className: ok ? 'ok' : 'bad', 'data-proxy': r.proxy }, [
+          el('code', { text: r.proxy }), ' — ',
+          el('span', { text: ok ? t('proxy.ok', { ms: r.response_time_ms, status: r.status_code }) : t('proxy.bad', { error: r.error_message || '' }) })
+        ]);
+      });
+      out.replaceChildren.apply(out, rows);
+      sum.textContent = t('proxy.summary', { ok: d.available || 0, n: d.total || 0 });
+    }, function (e) {
+      sum.textContent = '';
+      throw e;
+    }).catch(GB.fail);
   });
 
   // ---- scheduler ----
