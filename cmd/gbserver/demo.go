@@ -86,7 +86,8 @@ func demo(ctx context.Context, getenv func(string) string, stdout, stderr io.Wri
 		}
 		fmt.Fprintf(stdout, "\nTry it:\n  curl -s %s/v1beta/models/gemini-2.5-flash:generateContent -H 'x-goog-api-key: %s' -H 'Content-Type: application/json' -d '{\"contents\":[{\"parts\":[{\"text\":\"Hello\"}]}]}'\n", base, demoToken)
 		fmt.Fprintf(stdout, "\nStreaming:\n  curl -sN '%s/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse' -H 'x-goog-api-key: %s' -H 'Content-Type: application/json' -d '{\"contents\":[{\"parts\":[{\"text\":\"Tell me a story\"}]}]}'\n", base, demoToken)
-		fmt.Fprintf(stdout, "\nKey health: curl -s %s/ready\nStop with Ctrl-C.\n\n", base)
+		fmt.Fprintf(stdout, "\nOpenAI API:\n  curl -s %s/v1/chat/completions -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"model\":\"gemini-2.5-flash\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n", base, demoToken)
+		fmt.Fprintf(stdout, "\nConsole: %s/ (log in with %s)\nKey health: curl -s %s/ready\nStop with Ctrl-C.\n\n", base, demoToken, base)
 	}
 	return serve(ctx, getenv, stdout, stderr, &serveOptions{cfg: cfg, store: memory.New(), where: "memory (demo)", banner: banner})
 }
