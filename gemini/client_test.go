@@ -205,6 +205,12 @@ func TestClientThroughProxies(t *testing.T) {
 }
 
 func TestClientTimeouts(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("HTTP2=%v", h2), func(t *testing.T) { testClientTimeouts(t, h2) })
+	}
+}
+
+func testClientTimeouts(t *testing.T, h2 bool) {
 	release := make(chan struct{})
 	defer close(release)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +225,7 @@ func TestClientTimeouts(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := NewClient(ClientSettings{BaseURL: srv.URL + "/v1beta", Timeout: 200 * time.Millisecond})
+	c, err := NewClient(ClientSettings{BaseURL: srv.URL + "/v1beta", Timeout: 200 * time.Millisecond, HTTP2: h2})
 	require.NoError(t, err)
 
 	_, err = c.Do(context.Background(), "k", &Request{Path: "models"})
@@ -239,4 +245,37 @@ func TestClientTimeouts(t *testing.T) {
 	_, err = er.Next()
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, balancer.ErrTimeout), "stream idle: %v", err)
+}
+
+// Both upstream transports carry the same call, and SetSettings switches
+// between them without losing a request.
+func TestClientTransports(t *testing.T) {
+	up := &echoUpstream{}
+	srv := httptest.NewServer(up)
+	defer srv.Close()
+	c, err := NewClient(ClientSettings{BaseURL: srv.URL + "/v1beta"})
+	require.NoError(t, err)
+	for i, h2 := range []bool{false, true, false} {
+		s := c.Settings()
+		s.HTTP2 = h2
+		require.NoError(t, c.SetSettings(s))
+		_, isNetHTTP := c.direct.(*http.Transport)
+		assert.Equal(t, h2, isNetHTTP, "HTTP2=%v picks net/http's transport", h2)
+		for range 2 {
+			resp, err := c.Do(context.Background(), "AIzaSyKEY", &Request{Path: "models/m:generateContent",
+				Body: []byte(fmt.Sprintf(`{"n":%d}`, i)), Header: http.Header{"X-Extra": {"1"}}})
+			require.NoError(t, err)
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			assert.Equal(t, `{"ok":true}`, string(b))
+			r := up.last()
+			assert.Equal(t, "AIzaSyKEY", r.Header.Get("X-Goog-Api-Key"))
+			assert.Equal(t, "1", r.Header.Get("X-Extra"))
+			assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+			assert.Equal(t, "/v1beta/models/m:generateContent", r.URL.Path)
+			assert.Empty(t, r.URL.RawQuery)
+			assert.Equal(t, "HTTP/1.1", r.Proto)
+		}
+	}
 }

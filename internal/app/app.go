@@ -107,6 +107,7 @@ func clientSettings(cfg *config.Config) gemini.ClientSettings {
 		Proxies:        cfg.Proxies,
 		ProxyByKeyHash: cfg.ProxiesUseConsistencyHashByAPIKey,
 		Headers:        cfg.CustomHeaders,
+		HTTP2:          cfg.UpstreamHTTP2,
 	}
 }
 

@@ -94,6 +94,10 @@ type Config struct {
 	// ProxiesUseConsistencyHashByAPIKey is PROXIES_USE_CONSISTENCY_HASH_BY_API_KEY:
 	// pick the proxy from a hash of the key rather than at random.
 	ProxiesUseConsistencyHashByAPIKey bool
+	// UpstreamHTTP2 is UPSTREAM_HTTP2 (gb): direct upstream calls go
+	// through net/http's transport, HTTP/2 with Google, instead of gb's
+	// HTTP/1.1 transport (see gemini.ClientSettings.HTTP2).
+	UpstreamHTTP2 bool
 	// VertexAPIKeys is VERTEX_API_KEYS (secret): Vertex AI express keys.
 	VertexAPIKeys []string
 	// VertexExpressBaseURL is VERTEX_EXPRESS_BASE_URL.

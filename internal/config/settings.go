@@ -193,6 +193,7 @@ var settings = []setting{
 	{name: "VERTEX_API_KEYS", secret: true, v: list(func(c *Config) *[]string { return &c.VertexAPIKeys }, nil)},
 	{name: "VERTEX_EXPRESS_BASE_URL", def: "https://aiplatform.googleapis.com/v1beta1/publishers/google", v: strWith(func(c *Config) *string { return &c.VertexExpressBaseURL }, parseHTTPURL)},
 	{name: "URL_NORMALIZATION_ENABLED", def: "false", v: boolean(func(c *Config) *bool { return &c.URLNormalizationEnabled })},
+	{name: "UPSTREAM_HTTP2", def: "false", used: true, v: boolean(func(c *Config) *bool { return &c.UpstreamHTTP2 })},
 	{name: "CUSTOM_HEADERS", alwaysMask: true, used: true, v: field[map[string]string]{
 		ptr: func(c *Config) *map[string]string { return &c.CustomHeaders }, parse: parseHeaders,
 		format: formatMap[string], masker: maskHeaders, empty: true,

@@ -23,7 +23,7 @@
     ['scheduler', ['CHECK_INTERVAL_HOURS', 'TIMEZONE']],
     ['logging', ['LOG_LEVEL', 'ERROR_LOG_RECORD_REQUEST_BODY', 'AUTO_DELETE_ERROR_LOGS_ENABLED', 'AUTO_DELETE_ERROR_LOGS_DAYS',
       'AUTO_DELETE_REQUEST_LOGS_ENABLED', 'AUTO_DELETE_REQUEST_LOGS_DAYS']],
-    ['proxies', ['PROXIES', 'PROXIES_USE_CONSISTENCY_HASH_BY_API_KEY']],
+    ['proxies', ['PROXIES', 'PROXIES_USE_CONSISTENCY_HASH_BY_API_KEY', 'UPSTREAM_HTTP2']],
     ['other', []]
   ];
   // Values masked even though they are not secrets as a whole (proxy
