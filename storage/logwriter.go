@@ -69,11 +69,15 @@ type LogWriter struct {
 	store LogStore
 	opt   LogWriterOptions
 
-	mu     sync.RWMutex // write-held only by Close, to stop senders
+	// The queues are slices that grow with the backlog (up to QueueSize
+	// records each) instead of channels preallocated at QueueSize: a busy
+	// gateway's memory holds what waits, not the worst case. The writer
+	// swaps each queue for its spare slice under mu and writes outside it.
+	mu     sync.Mutex
 	closed bool
+	reqs   []RequestLog
+	errs   []ErrorLog
 
-	reqs    chan RequestLog
-	errs    chan ErrorLog
 	kick    chan struct{} // a full batch is waiting (capacity 1, never blocks)
 	flushes chan chan struct{}
 	done    chan struct{} // closed by Close: drain and exit
@@ -113,8 +117,6 @@ func NewLogWriter(store LogStore, opt LogWriterOptions) *LogWriter {
 	w := &LogWriter{
 		store:   store,
 		opt:     opt,
-		reqs:    make(chan RequestLog, opt.QueueSize),
-		errs:    make(chan ErrorLog, opt.QueueSize),
 		kick:    make(chan struct{}, 1),
 		flushes: make(chan chan struct{}),
 		done:    make(chan struct{}),
@@ -129,35 +131,31 @@ func NewLogWriter(store LogStore, opt LogWriterOptions) *LogWriter {
 // Request queues a request log. It never blocks: when the queue is full or
 // the writer is closed, the record is dropped and counted.
 func (w *LogWriter) Request(l RequestLog) {
-	w.mu.RLock()
-	if !w.closed {
-		select {
-		case w.reqs <- l:
-			w.mu.RUnlock()
-			w.maybeKick(len(w.reqs))
-			return
-		default:
-		}
+	w.mu.Lock()
+	if w.closed || len(w.reqs) >= w.opt.QueueSize {
+		w.mu.Unlock()
+		w.reqDropped.Add(1)
+		return
 	}
-	w.mu.RUnlock()
-	w.reqDropped.Add(1)
+	w.reqs = append(w.reqs, l)
+	n := len(w.reqs)
+	w.mu.Unlock()
+	w.maybeKick(n)
 }
 
 // Error queues an error log, like [LogWriter.Request]. The writer keeps
 // l.RequestBody until it is written; the caller must not change it.
 func (w *LogWriter) Error(l ErrorLog) {
-	w.mu.RLock()
-	if !w.closed {
-		select {
-		case w.errs <- l:
-			w.mu.RUnlock()
-			w.maybeKick(len(w.errs))
-			return
-		default:
-		}
+	w.mu.Lock()
+	if w.closed || len(w.errs) >= w.opt.QueueSize {
+		w.mu.Unlock()
+		w.errDropped.Add(1)
+		return
 	}
-	w.mu.RUnlock()
-	w.errDropped.Add(1)
+	w.errs = append(w.errs, l)
+	n := len(w.errs)
+	w.mu.Unlock()
+	w.maybeKick(n)
 }
 
 // maybeKick wakes the writer when a whole batch is queued. Below that the
@@ -174,9 +172,12 @@ func (w *LogWriter) maybeKick(queued int) {
 
 // Stats returns the writer's counters.
 func (w *LogWriter) Stats() LogWriterStats {
+	w.mu.Lock()
+	nr, ne := len(w.reqs), len(w.errs)
+	w.mu.Unlock()
 	return LogWriterStats{
-		Requests: LogKindStats{Written: w.reqWritten.Load(), Dropped: w.reqDropped.Load(), Failed: w.reqFailed.Load(), Queued: len(w.reqs)},
-		Errors:   LogKindStats{Written: w.errWritten.Load(), Dropped: w.errDropped.Load(), Failed: w.errFailed.Load(), Queued: len(w.errs)},
+		Requests: LogKindStats{Written: w.reqWritten.Load(), Dropped: w.reqDropped.Load(), Failed: w.reqFailed.Load(), Queued: nr},
+		Errors:   LogKindStats{Written: w.errWritten.Load(), Dropped: w.errDropped.Load(), Failed: w.errFailed.Load(), Queued: ne},
 	}
 }
 
@@ -222,38 +223,34 @@ func (w *LogWriter) Close(ctx context.Context) error {
 func (w *LogWriter) run() {
 	defer close(w.exited)
 	defer w.cancel()
-	reqBatch := make([]RequestLog, 0, w.opt.BatchSize)
-	errBatch := make([]ErrorLog, 0, w.opt.BatchSize)
-	flushReqs := func() {
-		if len(reqBatch) > 0 {
-			w.writeRequests(reqBatch)
-			clear(reqBatch) // drop references to strings
-			reqBatch = reqBatch[:0]
-		}
-	}
-	flushErrs := func() {
-		if len(errBatch) > 0 {
-			w.writeErrors(errBatch)
-			clear(errBatch)
-			errBatch = errBatch[:0]
-		}
-	}
-	// drain moves what is queued now into batches and writes it all.
+	var spareReqs []RequestLog
+	var spareErrs []ErrorLog
+	// drain takes what is queued now and writes it in batches. The taken
+	// slices become the next spares, unless a burst made them large.
 	drain := func() {
-		for n := len(w.reqs); n > 0; n-- {
-			reqBatch = append(reqBatch, <-w.reqs)
-			if len(reqBatch) >= w.opt.BatchSize {
-				flushReqs()
-			}
+		w.mu.Lock()
+		reqs, errs := w.reqs, w.errs
+		w.reqs, w.errs = spareReqs, spareErrs
+		w.mu.Unlock()
+		for b := reqs; len(b) > 0; {
+			n := min(len(b), w.opt.BatchSize)
+			w.writeRequests(b[:n])
+			b = b[n:]
 		}
-		for n := len(w.errs); n > 0; n-- {
-			errBatch = append(errBatch, <-w.errs)
-			if len(errBatch) >= w.opt.BatchSize {
-				flushErrs()
-			}
+		for b := errs; len(b) > 0; {
+			n := min(len(b), w.opt.BatchSize)
+			w.writeErrors(b[:n])
+			b = b[n:]
 		}
-		flushReqs()
-		flushErrs()
+		clear(reqs) // drop references to strings and bodies
+		clear(errs)
+		spareReqs, spareErrs = reqs[:0], errs[:0]
+		if cap(spareReqs) > 4*w.opt.BatchSize {
+			spareReqs = nil
+		}
+		if cap(spareErrs) > 4*w.opt.BatchSize {
+			spareErrs = nil
+		}
 	}
 	tick := time.NewTicker(w.opt.FlushInterval)
 	defer tick.Stop()
