@@ -588,9 +588,13 @@ func (t *tailBuffer) bytes() []byte { return t.buf[:t.n] }
 // usageFrom reads usageMetadata counters from the end of an answer.
 func usageFrom(b []byte) balancer.Usage {
 	var u balancer.Usage
-	if !bytes.Contains(b, []byte(`"usageMetadata"`)) {
+	// The counts are searched for only inside the usage object, a few
+	// hundred bytes, rather than backwards through the whole tail.
+	i := bytes.Index(b, []byte(`"usageMetadata"`))
+	if i < 0 {
 		return u
 	}
+	b = b[i:]
 	u.PromptTokens, _ = jsonx.Int(b, "promptTokenCount")
 	u.CompletionTokens, _ = jsonx.Int(b, "candidatesTokenCount")
 	u.TotalTokens, _ = jsonx.Int(b, "totalTokenCount")

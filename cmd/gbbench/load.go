@@ -234,6 +234,10 @@ type sideResult struct {
 	RSSMB         float64 `json:"rss_mb,omitempty"`
 	PeakRSSMB     float64 `json:"peak_rss_mb,omitempty"`
 	UpstreamConns int     `json:"new_upstream_conns"`
+	// UpstreamClosed counts upstream connections closed during the
+	// recorded phase (by either side): churn, as opposed to the pool
+	// growing.
+	UpstreamClosed int `json:"closed_upstream_conns"`
 	// AllOK counts successful requests in every phase (warm-up included),
 	// for the request-log check.
 	AllOK int `json:"-"`

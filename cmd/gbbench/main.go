@@ -451,16 +451,31 @@ func measure(ctx context.Context, t target, c int, o *options, gw *gatewayProc, 
 	}
 	perWorker := int(200_000*o.duration.Seconds())/c + 1000
 	warm, _ := phase(ctx, client, t, c, o.warmup, perWorker, expect, false)
+	if gw != nil {
+		// Warm means the gateway's upstream pool has stopped growing: at
+		// high concurrency the peak of simultaneous upstream calls is
+		// reached only now and then, so keep warming in short slices
+		// while a slice still opened connections (at most 8 more).
+		for range 8 {
+			n := sim.Connections()
+			more, _ := phase(ctx, client, t, c, 250*time.Millisecond, perWorker, expect, false)
+			warm = append(warm, more...)
+			if sim.Connections() == n {
+				break
+			}
+		}
+	}
 	var (
-		cpu0  time.Duration
-		conn0 int
-		sys0  int64
+		cpu0    time.Duration
+		conn0   int
+		closed0 int
+		sys0    int64
 	)
 	if gw != nil {
 		resetPeakRSS(gw.pid())
 		cpu0, _ = procCPU(gw.pid())
 		sys0 = procSyscalls(gw.pid())
-		conn0 = sim.Connections()
+		conn0, closed0 = sim.Connections(), sim.ConnectionsClosed()
 	}
 	samples, wall := phase(ctx, client, t, c, o.duration, perWorker, expect, true)
 	r := summarize(samples, wall, t.Stream, expect)
@@ -470,6 +485,7 @@ func measure(ctx context.Context, t target, c int, o *options, gw *gatewayProc, 
 	if gw != nil {
 		cpu1, _ := procCPU(gw.pid())
 		r.UpstreamConns = sim.Connections() - conn0
+		r.UpstreamClosed = sim.ConnectionsClosed() - closed0
 		r.CPUSeconds = (cpu1 - cpu0).Seconds()
 		if r.Requests > 0 {
 			r.CPUMicrosReq = r.CPUSeconds * 1e6 / float64(r.Requests)

@@ -55,7 +55,7 @@ func checks(rep *report) []checkLine {
 		add("native non-stream, fast, c=64: gateway CPU <= 50 us/req",
 			fmt.Sprintf("%.0f us/req", r.Gateway.CPUMicrosReq), r.Gateway.CPUMicrosReq <= 50 && r.Gateway.Requests > 0)
 		add("native non-stream, fast, c=64: no new upstream connections once warm",
-			fmt.Sprintf("%d new", r.Gateway.UpstreamConns), r.Gateway.UpstreamConns == 0)
+			fmt.Sprintf("%d new, %d closed", r.Gateway.UpstreamConns, r.Gateway.UpstreamClosed), r.Gateway.UpstreamConns == 0)
 	}
 	if r := usable("OpenAI chat non-stream, fast, c=64: throughput >= 0.35x direct", "openai-chat", "fast", 64); r != nil {
 		add("OpenAI chat non-stream, fast, c=64: throughput >= 0.35x direct",
@@ -160,7 +160,7 @@ func printReport(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "gbbench %s: %d CPUs (%s), %s %s; %s per measurement after %s warm-up; %d keys\n\n",
 		kind, m.CPUs, m.CPUModel, m.GoVersion, m.OS, rep.Duration, rep.Warmup, rep.Keys)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tprofile\tc\tdirect rps\tgateway rps\tratio\tgw p50 ms\tgw p90 ms\tgw p99 ms\t+p50 ms\t+p99 ms\tTTFB p50 d/gw ms\tgap d/gw ms\tCPU us/req\tr+w calls/req\tRSS/peak MB\tnew conns\terrors d/gw\t")
+	fmt.Fprintln(tw, "scenario\tprofile\tc\tdirect rps\tgateway rps\tratio\tgw p50 ms\tgw p90 ms\tgw p99 ms\t+p50 ms\t+p99 ms\tTTFB p50 d/gw ms\tgap d/gw ms\tCPU us/req\tr+w calls/req\tRSS/peak MB\tconns new/closed\terrors d/gw\t")
 	for _, r := range rep.Rows {
 		if r.Status != "ok" {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", r.Scenario, r.Profile, r.Concurrency, r.Status)
@@ -176,9 +176,9 @@ func printReport(w io.Writer, rep *report) {
 			ttfb = f2(d.TTFBP50Ms) + "/" + f2(g.TTFBP50Ms)
 			gap = f2(d.MeanGapMs) + "/" + f2(g.MeanGapMs)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.2fx\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f/%.1f\t%d\t%d/%d\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.2fx\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f/%.1f\t%d/%d\t%d/%d\t\n",
 			r.Scenario, r.Profile, r.Concurrency, f0(d.RPS), f0(g.RPS), r.Ratio, f2(g.P50Ms), f2(g.P90Ms), f2(g.P99Ms),
-			added, ttfb, gap, f0(g.CPUMicrosReq), g.SyscallsReq, g.RSSMB, g.PeakRSSMB, g.UpstreamConns, d.Errors, g.Errors)
+			added, ttfb, gap, f0(g.CPUMicrosReq), g.SyscallsReq, g.RSSMB, g.PeakRSSMB, g.UpstreamConns, g.UpstreamClosed, d.Errors, g.Errors)
 	}
 	tw.Flush()
 	for _, r := range rep.Rows {

@@ -175,9 +175,10 @@ type Server struct {
 	records   []RecordedRequest
 	seq       uint64
 
-	conns  atomic.Int64
-	active atomic.Int64
-	closed atomic.Bool
+	conns       atomic.Int64
+	connsClosed atomic.Int64
+	active      atomic.Int64
+	closed      atomic.Bool
 }
 
 // NewServer starts a Server on a loopback port (Options.Addr) and returns
@@ -239,8 +240,11 @@ func (s *Server) Start() {
 		Handler:           s.handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		ConnState: func(_ net.Conn, st http.ConnState) {
-			if st == http.StateNew {
+			switch st {
+			case http.StateNew:
 				s.conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				s.connsClosed.Add(1)
 			}
 		},
 		ErrorLog: nil,
@@ -298,6 +302,7 @@ func (s *Server) Reset() {
 	s.calls = map[string]int{}
 	s.failures = map[string]int{}
 	s.conns.Store(0)
+	s.connsClosed.Store(0)
 }
 
 // Calls returns how many requests were received with key (whatever their
@@ -312,6 +317,12 @@ func (s *Server) Calls(key string) int {
 // (since start or the last Reset). With keep-alive working, many
 // sequential requests share one connection.
 func (s *Server) Connections() int { return int(s.conns.Load()) }
+
+// ConnectionsClosed returns how many of those connections have closed
+// (either side). Connections() − ConnectionsClosed() are open now; new
+// connections with none closed mean a client's pool grew rather than
+// churned.
+func (s *Server) ConnectionsClosed() int { return int(s.connsClosed.Load()) }
 
 // Active returns the number of handlers in flight. After a client cancels
 // a stream it drops back, which lets tests prove cancellation propagates.

@@ -581,6 +581,7 @@ func TestConnectionsKeepAlive(t *testing.T) {
 		resp.Body.Close()
 	}
 	assert.Equal(t, 1, s.Connections())
+	assert.Equal(t, 0, s.ConnectionsClosed())
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for i := 0; i < 2; i++ {
 		resp, err := fresh.Post(s.URL+flashGen+"?key=k", "application/json", strings.NewReader(hello))
@@ -588,6 +589,10 @@ func TestConnectionsKeepAlive(t *testing.T) {
 		resp.Body.Close()
 	}
 	assert.Equal(t, 3, s.Connections())
+	assert.Eventually(t, func() bool { return s.ConnectionsClosed() == 2 }, 5*time.Second, 5*time.Millisecond,
+		"the two connections without keep-alive closed")
+	client.CloseIdleConnections()
+	assert.Eventually(t, func() bool { return s.ConnectionsClosed() == 3 }, 5*time.Second, 5*time.Millisecond)
 }
 
 func TestActiveDropsWhenStreamCancelled(t *testing.T) {
