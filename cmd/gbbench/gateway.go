@@ -33,6 +33,12 @@ const clockTick = 10 * time.Millisecond
 // buildGateway builds ./cmd/gbserver of the module containing the working
 // directory into outDir and returns the binary's path.
 func buildGateway(ctx context.Context, outDir string) (string, error) {
+	return buildPackage(ctx, outDir, "./cmd/gbserver", "gbserver")
+}
+
+// buildPackage builds the main package pkg of the module containing the
+// working directory into outDir/name and returns the binary's path.
+func buildPackage(ctx context.Context, outDir, pkg, name string) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
@@ -42,11 +48,11 @@ func buildGateway(ctx context.Context, outDir string) (string, error) {
 		return "", errors.New("not inside the gb module: run gbbench from the repository")
 	}
 	root := filepath.Dir(gomod)
-	bin := filepath.Join(outDir, "gbserver")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/gbserver")
+	bin := filepath.Join(outDir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	cmd.Dir = root
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/gbserver: %w\n%s", err, msg)
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
 	}
 	return bin, nil
 }
@@ -96,7 +102,7 @@ func startGateway(ctx context.Context, bin, workDir, upstream string, keys int) 
 	}
 	// The Go runtime's memory settings, when the operator runs gbbench
 	// with them, apply to the gateway too (to measure their effect on RSS).
-	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"} {
 		if v, ok := os.LookupEnv(k); ok {
 			g.cmd.Env = append(g.cmd.Env, k+"="+v)
 		}

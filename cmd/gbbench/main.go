@@ -105,6 +105,7 @@ type options struct {
 	hold      int
 	keys      int
 	pickBench time.Duration
+	reference bool // also measure the minimal proxy (cmd/gbbench/floorproxy)
 	custom    bool // a flag narrowed or changed the default plan
 }
 
@@ -121,6 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	bin := fs.String("gbserver", "", "use this gbserver binary instead of building ./cmd/gbserver")
 	hold := fs.Int("hold", -1, "open this many concurrent streams through the gateway and report its RSS (default 4000; 0 with -quick)")
 	keys := fs.Int("keys", 20, "API keys in the gateway's pool")
+	ref := fs.Bool("reference", true, "also measure the smallest Go proxy (net/http + httputil.ReverseProxy) in the gateway's place, native-generate fast c=1,64 and open streams (not with -quick)")
 	pick := fs.Duration("pick", -1, "time the key pool's Pick with 100,000 keys under parallel load for this long (default 1s; 0 skips)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: gbbench [flags]\n\nMeasures gb against the simulated Gemini API, straight and through the gateway.")
@@ -139,7 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	o := &options{custom: o2custom, quick: *quick, duration: *dur, warmup: *warm, jsonOut: *jsonOut, gbserver: *bin, hold: *hold, keys: *keys, pickBench: *pick}
+	o := &options{custom: o2custom, quick: *quick, duration: *dur, warmup: *warm, jsonOut: *jsonOut, gbserver: *bin, hold: *hold, keys: *keys, pickBench: *pick, reference: *ref}
 	if o.duration <= 0 {
 		o.duration = 3 * time.Second
 		if o.quick {
@@ -160,6 +162,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.pickBench < 0 {
 		o.pickBench = time.Second
+	}
+	if o.quick {
+		o.reference = false
 	}
 	if o.keys < 1 {
 		return nil, errors.New("-keys must be at least 1")
@@ -281,6 +286,7 @@ type report struct {
 	Rows      []*row      `json:"rows"`
 	Logs      []logCheck  `json:"request_logs"`
 	Hold      *holdResult `json:"open_streams,omitempty"`
+	Reference *reference  `json:"reference,omitempty"`
 	PickNs    float64     `json:"key_pick_ns_100k,omitempty"`
 	Checks    []checkLine `json:"checks"`
 	TotalSecs float64     `json:"total_seconds"`
@@ -323,6 +329,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "gbbench: holding %d concurrent streams open through the gateway …\n", o.hold)
 		rep.Hold = holdStreams(ctx, bin, filepath.Join(tmp, "gw-hold"), o.hold, o.keys)
 	}
+	if o.reference && ctx.Err() == nil {
+		fmt.Fprintln(stderr, "gbbench: measuring the reference proxy (cmd/gbbench/floorproxy) …")
+		ref, err := runReference(ctx, o, tmp, stderr)
+		if err != nil {
+			return err
+		}
+		rep.Reference = ref
+	}
 	if o.pickBench > 0 && ctx.Err() == nil {
 		rep.PickNs = timePick(o.pickBench)
 	}
@@ -342,6 +356,56 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// reference holds the measurements of the minimal proxy.
+type reference struct {
+	// What is the proxy measured.
+	What string      `json:"what"`
+	Rows []*row      `json:"rows"`
+	Hold *holdResult `json:"open_streams,omitempty"`
+}
+
+// runReference measures cmd/gbbench/floorproxy in the gateway's place:
+// native-generate against the fast profile at c=1 and c=64, and open
+// streams when o.hold is set. It shows what any Go proxy built on net/http
+// costs on this machine, so the gateway's figures can be read against it.
+func runReference(ctx context.Context, o *options, tmp string, stderr io.Writer) (*reference, error) {
+	bin, err := buildPackage(ctx, tmp, "./cmd/gbbench/floorproxy", "floorproxy")
+	if err != nil {
+		return nil, err
+	}
+	ref := &reference{What: "net/http server + httputil.ReverseProxy (net/http Transport), no key pool, no logging"}
+	sim := geminitest.NewServer(geminitest.Options{StreamEvents: streamEvents, AcceptAnyKey: true, DisableRecording: true})
+	defer sim.Close()
+	px, err := startGateway(ctx, bin, filepath.Join(tmp, "ref"), sim.URL, o.keys)
+	if err != nil {
+		return nil, err
+	}
+	sc := allScenarios[slices.IndexFunc(allScenarios, func(s scenario) bool { return s.Name == "native-generate" })]
+	pxT := target{URL: px.URL + sc.Path, Body: []byte(sc.Body), Header: http.Header{"Content-Type": {"application/json"}, "X-Goog-Api-Key": {benchToken}}}
+	dT := target{URL: sim.URL + sc.DirectPath, Body: []byte(sc.DirectBody), Header: http.Header{"Content-Type": {"application/json"}, "X-Goog-Api-Key": {directKey}}}
+	for _, c := range []int{1, 64} {
+		if ctx.Err() != nil {
+			break
+		}
+		r := &row{Scenario: sc.Name, Profile: "fast", Concurrency: c, Status: "ok"}
+		r.Direct = measure(ctx, dT, c, o, nil, nil)
+		r.Gateway = measure(ctx, pxT, c, o, px, sim)
+		if r.Direct.RPS > 0 {
+			r.Ratio = r.Gateway.RPS / r.Direct.RPS
+		}
+		r.AddedP50Ms = r.Gateway.P50Ms - r.Direct.P50Ms
+		r.AddedP99Ms = r.Gateway.P99Ms - r.Direct.P99Ms
+		ref.Rows = append(ref.Rows, r)
+		fmt.Fprintf(stderr, "gbbench: reference %-18s c=%-3d direct %8.0f rps  proxy %8.0f rps  ratio %.2f  cpu %5.0f µs/req\n",
+			sc.Name, c, r.Direct.RPS, r.Gateway.RPS, r.Ratio, r.Gateway.CPUMicrosReq)
+	}
+	px.kill()
+	if o.hold > 0 && ctx.Err() == nil {
+		ref.Hold = holdStreams(ctx, bin, filepath.Join(tmp, "ref-hold"), o.hold, o.keys)
+	}
+	return ref, ctx.Err()
 }
 
 // runProfile starts a simulator with p's behaviour and a gateway in front

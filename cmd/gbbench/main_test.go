@@ -99,6 +99,21 @@ func TestQuickRunProducesSaneFigures(t *testing.T) {
 	if rep.PickNs <= 0 {
 		t.Errorf("key pick: %v ns", rep.PickNs)
 	}
+	if ref := rep.Reference; ref == nil || len(ref.Rows) != 2 {
+		t.Errorf("reference proxy: %+v", ref)
+	} else {
+		for _, r := range ref.Rows {
+			if r.Gateway.Requests <= 0 || r.Gateway.Errors != 0 || r.Ratio <= 0 {
+				t.Errorf("reference c=%d: %d requests, %d errors (%s), ratio %v", r.Concurrency, r.Gateway.Requests, r.Gateway.Errors, r.Gateway.FirstError, r.Ratio)
+			}
+		}
+		if h := ref.Hold; h == nil || h.Opened != 20 {
+			t.Errorf("reference open streams: %+v", h)
+		}
+	}
+	if !strings.Contains(out, "Reference, same run") {
+		t.Errorf("output lacks the reference table:\n%s", out)
+	}
 	if len(rep.Checks) == 0 {
 		t.Error("no target checks")
 	}

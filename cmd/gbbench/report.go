@@ -147,21 +147,12 @@ func checks(rep *report) []checkLine {
 func f0(v float64) string { return fmt.Sprintf("%.0f", v) }
 func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
 
-// printReport writes the table, the log check and the target checks.
-func printReport(w io.Writer, rep *report) {
-	m := rep.Machine
-	kind := "full run"
-	if rep.Quick {
-		kind = "quick run"
-	}
-	if rep.Custom {
-		kind += " (custom flags)"
-	}
-	fmt.Fprintf(w, "gbbench %s: %d CPUs (%s), %s %s; %s per measurement after %s warm-up; %d keys\n\n",
-		kind, m.CPUs, m.CPUModel, m.GoVersion, m.OS, rep.Duration, rep.Warmup, rep.Keys)
+// printRows writes the measurement table and the first error of each row
+// that had errors.
+func printRows(w io.Writer, rows []*row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tprofile\tc\tdirect rps\tgateway rps\tratio\tgw p50 ms\tgw p90 ms\tgw p99 ms\t+p50 ms\t+p99 ms\tTTFB p50 d/gw ms\tgap d/gw ms\tCPU us/req\tr+w calls/req\tRSS/peak MB\tconns new/closed\terrors d/gw\t")
-	for _, r := range rep.Rows {
+	for _, r := range rows {
 		if r.Status != "ok" {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", r.Scenario, r.Profile, r.Concurrency, r.Status)
 			continue
@@ -181,11 +172,26 @@ func printReport(w io.Writer, rep *report) {
 			added, ttfb, gap, f0(g.CPUMicrosReq), g.SyscallsReq, g.RSSMB, g.PeakRSSMB, g.UpstreamConns, g.UpstreamClosed, d.Errors, g.Errors)
 	}
 	tw.Flush()
-	for _, r := range rep.Rows {
+	for _, r := range rows {
 		if r.Status == "ok" && (r.Direct.Errors > 0 || r.Gateway.Errors > 0) {
 			fmt.Fprintf(w, "  errors in %s/%s c=%d: direct %q, gateway %q\n", r.Scenario, r.Profile, r.Concurrency, r.Direct.FirstError, r.Gateway.FirstError)
 		}
 	}
+}
+
+// printReport writes the table, the log check and the target checks.
+func printReport(w io.Writer, rep *report) {
+	m := rep.Machine
+	kind := "full run"
+	if rep.Quick {
+		kind = "quick run"
+	}
+	if rep.Custom {
+		kind += " (custom flags)"
+	}
+	fmt.Fprintf(w, "gbbench %s: %d CPUs (%s), %s %s; %s per measurement after %s warm-up; %d keys\n\n",
+		kind, m.CPUs, m.CPUModel, m.GoVersion, m.OS, rep.Duration, rep.Warmup, rep.Keys)
+	printRows(w, rep.Rows)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Request logs (SQLite gb_request_logs, counted after SIGTERM):")
 	for _, l := range rep.Logs {
@@ -198,6 +204,14 @@ func printReport(w io.Writer, rep *report) {
 			fmt.Fprintf(w, " (first error: %s)", h.Error)
 		}
 		fmt.Fprintln(w)
+	}
+	if ref := rep.Reference; ref != nil {
+		fmt.Fprintf(w, "\nReference, same run: the smallest Go proxy in the gateway's place (%s):\n", ref.What)
+		printRows(w, ref.Rows)
+		if h := ref.Hold; h != nil {
+			fmt.Fprintf(w, "  open streams: %d of %d opened; proxy RSS %.1f MB (idle %.1f), %.1f KB/stream, projected 10,000: %.0f MB\n",
+				h.Opened, h.Streams, h.RSSMB, h.BaselineMB, h.KBPerStream, h.Projected10kMB)
+		}
 	}
 	if rep.PickNs > 0 {
 		fmt.Fprintf(w, "Key pick, 100,000 keys, parallel: %.1f ns/pick\n", rep.PickNs)
