@@ -115,7 +115,7 @@ func newH1Transport(s ClientSettings) *h1.Transport {
 		MaxIdleConnsPerHost: s.MaxIdleConnsPerHost,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 15 * time.Second,
-		ReadBufferSize:      4 << 10,
+		ReadBufferSize:      2 << 10,
 	}
 }
 

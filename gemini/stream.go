@@ -25,7 +25,7 @@ type EventReader struct {
 // readerPool holds the EventReaders' buffers. They are small, because an
 // open stream keeps one for its whole life; longer events are assembled in
 // EventReader.event.
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 2<<10) }}
 
 // NewEventReader returns an EventReader over r. Call Release when done to
 // recycle its buffers.
