@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -148,7 +147,7 @@ func FromGemini(body []byte, model string, opts *Options) (*ChatCompletion, erro
 		opts = &Options{}
 	}
 	var g gResponse
-	if err := json.Unmarshal(body, &g); err != nil {
+	if err := decodeGResponse(body, &g); err != nil {
 		return nil, errors.New("openai: decoding the Gemini answer: " + err.Error())
 	}
 	out := &ChatCompletion{

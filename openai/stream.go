@@ -98,7 +98,7 @@ type streamEvent struct {
 // fresh and may be kept.
 func (t *StreamTranslator) Event(data []byte) ([][]byte, error) {
 	var ev streamEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
+	if err := decodeStreamEvent(data, &ev); err != nil {
 		return nil, errors.New("openai: decoding an upstream stream event: " + err.Error())
 	}
 	if len(ev.Error) > 0 && string(ev.Error) != "null" {
