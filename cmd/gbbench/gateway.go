@@ -68,7 +68,7 @@ type gatewayProc struct {
 
 // startGateway runs bin serve in its own temporary working directory,
 // pointed at upstream (the simulator's base URL, with /v1beta).
-func startGateway(ctx context.Context, bin, workDir, upstream string, keys int) (*gatewayProc, error) {
+func startGateway(ctx context.Context, bin, workDir, upstream string, keys int, extraEnv ...string) (*gatewayProc, error) {
 	if err := os.MkdirAll(workDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -100,6 +100,7 @@ func startGateway(ctx context.Context, bin, workDir, upstream string, keys int) 
 		"SQLITE_DATABASE=bench.db",
 		"LOG_LEVEL=ERROR",
 	}
+	g.cmd.Env = append(g.cmd.Env, extraEnv...)
 	// The Go runtime's memory settings, when the operator runs gbbench
 	// with them, apply to the gateway too (to measure their effect on RSS).
 	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"} {

@@ -364,6 +364,9 @@ type reference struct {
 	What string      `json:"what"`
 	Rows []*row      `json:"rows"`
 	Hold *holdResult `json:"open_streams,omitempty"`
+	// SimRows compare the simulator in gbbench's process (direct) with
+	// the same simulator alone in a child process (gateway columns).
+	SimRows []*row `json:"simulator_in_own_process"`
 }
 
 // runReference measures cmd/gbbench/floorproxy in the gateway's place:
@@ -402,6 +405,31 @@ func runReference(ctx context.Context, o *options, tmp string, stderr io.Writer)
 			sc.Name, c, r.Direct.RPS, r.Gateway.RPS, r.Ratio, r.Gateway.CPUMicrosReq)
 	}
 	px.kill()
+	// The simulator alone in its own process: what one hop between
+	// processes costs on this machine, with no proxy at all.
+	sp, err := startGateway(ctx, bin, filepath.Join(tmp, "ref-sim"), sim.URL, o.keys, "FLOOR_SIM=1", "FLOOR_SIM_EVENTS="+strconv.Itoa(streamEvents))
+	if err != nil {
+		return nil, err
+	}
+	spT := dT
+	spT.URL = sp.URL + sc.DirectPath
+	for _, c := range []int{1, 64} {
+		if ctx.Err() != nil {
+			break
+		}
+		r := &row{Scenario: sc.Name, Profile: "fast", Concurrency: c, Status: "ok"}
+		r.Direct = measure(ctx, dT, c, o, nil, nil)
+		r.Gateway = measure(ctx, spT, c, o, sp, sim)
+		if r.Direct.RPS > 0 {
+			r.Ratio = r.Gateway.RPS / r.Direct.RPS
+		}
+		r.AddedP50Ms = r.Gateway.P50Ms - r.Direct.P50Ms
+		r.AddedP99Ms = r.Gateway.P99Ms - r.Direct.P99Ms
+		ref.SimRows = append(ref.SimRows, r)
+		fmt.Fprintf(stderr, "gbbench: reference simulator in its own process c=%-3d in-process %8.0f rps  own process %8.0f rps  p50 +%.3f ms\n",
+			c, r.Direct.RPS, r.Gateway.RPS, r.AddedP50Ms)
+	}
+	sp.kill()
 	if o.hold > 0 && ctx.Err() == nil {
 		ref.Hold = holdStreams(ctx, bin, filepath.Join(tmp, "ref-hold"), o.hold, o.keys)
 	}

@@ -107,6 +107,9 @@ func TestQuickRunProducesSaneFigures(t *testing.T) {
 				t.Errorf("reference c=%d: %d requests, %d errors (%s), ratio %v", r.Concurrency, r.Gateway.Requests, r.Gateway.Errors, r.Gateway.FirstError, r.Ratio)
 			}
 		}
+		if len(ref.SimRows) != 2 || ref.SimRows[0].Gateway.Requests <= 0 || ref.SimRows[0].Gateway.Errors != 0 {
+			t.Errorf("simulator in its own process: %+v", ref.SimRows)
+		}
 		if h := ref.Hold; h == nil || h.Opened != 20 {
 			t.Errorf("reference open streams: %+v", h)
 		}

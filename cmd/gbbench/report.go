@@ -212,6 +212,10 @@ func printReport(w io.Writer, rep *report) {
 			fmt.Fprintf(w, "  open streams: %d of %d opened; proxy RSS %.1f MB (idle %.1f), %.1f KB/stream, projected 10,000: %.0f MB\n",
 				h.Opened, h.Streams, h.RSSMB, h.BaselineMB, h.KBPerStream, h.Projected10kMB)
 		}
+		if len(ref.SimRows) > 0 {
+			fmt.Fprintln(w, "\nReference, same run: the simulator alone in a child process (no proxy; \"gateway\" columns), against the simulator in gbbench's process (\"direct\"):")
+			printRows(w, ref.SimRows)
+		}
 	}
 	if rep.PickNs > 0 {
 		fmt.Fprintf(w, "Key pick, 100,000 keys, parallel: %.1f ns/pick\n", rep.PickNs)
