@@ -9,8 +9,9 @@
 // wake-up or two to every request's latency, and keep two goroutine stacks
 // per open stream. [Transport] does the whole exchange on the caller's
 // goroutine: it writes the request (headers and body in one system call),
-// reads the answer's head with [http.ReadResponse], and hands back a body
-// that reads straight from the connection and returns the connection to the
+// reads the answer's head (a plain head with a lean parser of its own,
+// anything unusual with [http.ReadResponse]), and hands back a body that
+// reads straight from the connection and returns the connection to the
 // keep-alive pool when it reaches io.EOF.
 //
 // It implements only what the gateway needs: http and https URLs (TLS with
@@ -174,10 +175,13 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, bp
 			}
 			return nil, err
 		}
-		resp, err := http.ReadResponse(c.br, req)
-		if err != nil {
-			stop()
-			return nil, err
+		resp, mode, length, ok := parseHead(c.br, req)
+		if !ok {
+			var err error
+			if resp, err = http.ReadResponse(c.br, req); err != nil {
+				stop()
+				return nil, err
+			}
 		}
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue // an interim answer: the real one follows
@@ -189,8 +193,8 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, bp
 		if resp.Close || req.Close || resp.ProtoMajor != 1 || resp.ProtoMinor == 0 && !strings.EqualFold(resp.Header.Get("Connection"), "keep-alive") {
 			c.unusable = true
 		}
-		rb := &body1{rc: resp.Body, c: c, t: t, stop: stop}
-		if resp.Body == http.NoBody {
+		rb := &body1{rc: resp.Body, c: c, t: t, stop: stop, mode: mode, left: length}
+		if resp.Body == http.NoBody || mode == bodyLength && length == 0 {
 			rb.err = io.EOF
 			rb.release(true)
 		}
@@ -315,12 +319,15 @@ func validHeaderValue(v string) bool {
 // body1 is an answer's body: it returns the connection to the pool at
 // io.EOF and closes it on any error or an early Close.
 type body1 struct {
-	rc   io.ReadCloser
-	c    *conn
-	t    *Transport
-	stop func() bool
-	done bool
-	err  error // returned by every Read after the body ended
+	mode  uint8         // bodyLength and bodyChunked read c.br here; bodyOther reads rc
+	left  int64         // bodyLength: bytes still to come
+	chunk chunkState    // bodyChunked
+	rc    io.ReadCloser // bodyOther: net/http's body reader
+	c     *conn
+	t     *Transport
+	stop  func() bool
+	done  bool
+	err   error // returned by every Read after the body ended
 }
 
 func (b *body1) Read(p []byte) (int, error) {
@@ -330,7 +337,16 @@ func (b *body1) Read(p []byte) (int, error) {
 		}
 		return 0, b.err
 	}
-	n, err := b.rc.Read(p)
+	var n int
+	var err error
+	switch b.mode {
+	case bodyLength:
+		n, err = readLength(b.c.br, p, &b.left)
+	case bodyChunked:
+		n, err = readChunked(b.c.br, p, &b.chunk)
+	default:
+		n, err = b.rc.Read(p)
+	}
 	if err != nil {
 		b.err = err
 		b.release(err == io.EOF)
