@@ -546,14 +546,22 @@ func measure(ctx context.Context, t target, c int, o *options, gw *gatewayProc, 
 	if gw != nil {
 		// Warm means the gateway's upstream pool has stopped growing: at
 		// high concurrency the peak of simultaneous upstream calls is
-		// reached only now and then, so keep warming in short slices
-		// while a slice still opened connections (at most 8 more).
-		for range 8 {
+		// reached only now and then. Keep warming in short slices until
+		// the upstream connections open reach the concurrency (the pool
+		// cannot grow further) or two slices in a row opened none; at
+		// most 12 slices.
+		quiet := 0
+		for range 12 {
+			if sim.Connections()-sim.ConnectionsClosed() >= c || quiet == 2 {
+				break
+			}
 			n := sim.Connections()
 			more, _ := phase(ctx, client, t, c, 250*time.Millisecond, perWorker, expect, false)
 			warm = append(warm, more...)
 			if sim.Connections() == n {
-				break
+				quiet++
+			} else {
+				quiet = 0
 			}
 		}
 	}
