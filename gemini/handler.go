@@ -311,7 +311,9 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) (r
 	// end a broken stream cleanly; the JSON-array form is rebuilt from the
 	// events for clients that asked for it.
 	var q url.Values
-	if r.URL.RawQuery != "" {
+	if stream && r.URL.RawQuery == "alt=sse" {
+		sse, q = true, sseQuery // the common case, without parsing
+	} else if r.URL.RawQuery != "" {
 		cq := r.URL.Query()
 		sse = stream && cq.Get("alt") == "sse"
 		q = forwardQuery(cq)

@@ -199,6 +199,16 @@ func ErrorCode(b []byte) int {
 	return 0
 }
 
+// Header values of every stream answer, shared and never modified (net/http
+// copies them when it writes the head; cap == len, so an append by a
+// wrapping middleware copies too).
+var (
+	sseContentType       = []string{"text/event-stream"}[:1:1]
+	jsonArrayContentType = []string{"application/json; charset=UTF-8"}[:1:1]
+	noCache              = []string{"no-cache"}[:1:1]
+	noBuffering          = []string{"no"}[:1:1]
+)
+
 // relayStream copies an SSE answer to the client event by event, flushing
 // after each. When the client asked for Google's JSON-array stream (no
 // alt=sse) the events' payloads are written as array elements instead.
@@ -208,12 +218,12 @@ func ErrorCode(b []byte) int {
 func relayStream(w http.ResponseWriter, r *http.Request, res *balancer.Result, sse bool) {
 	h := w.Header()
 	if sse {
-		h.Set("Content-Type", "text/event-stream")
+		h["Content-Type"] = sseContentType
 	} else {
-		h.Set("Content-Type", "application/json; charset=UTF-8")
+		h["Content-Type"] = jsonArrayContentType
 	}
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
+	h["Cache-Control"] = noCache
+	h["X-Accel-Buffering"] = noBuffering
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 

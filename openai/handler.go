@@ -352,13 +352,22 @@ func poolUsage(u *Usage) balancer.Usage {
 	return balancer.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
 }
 
+// streamHeaders are the values of a stream answer's Content-Type,
+// Cache-Control and X-Accel-Buffering, shared and never modified (net/http
+// copies them when it writes the head; cap == len, so an append copies).
+var streamHeaders = [3][]string{
+	[]string{"text/event-stream"}[:1:1],
+	[]string{"no-cache"}[:1:1],
+	[]string{"no"}[:1:1],
+}
+
 // relayStream translates the upstream SSE answer event by event, flushing
 // after each upstream event.
 func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balancer.Result, req *ChatCompletionRequest, opts *Options) {
 	hd := w.Header()
-	hd.Set("Content-Type", "text/event-stream")
-	hd.Set("Cache-Control", "no-cache")
-	hd.Set("X-Accel-Buffering", "no")
+	hd["Content-Type"] = streamHeaders[0]
+	hd["Cache-Control"] = streamHeaders[1]
+	hd["X-Accel-Buffering"] = streamHeaders[2]
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	// The headers go out with the first chunk (PeekStream already holds

@@ -297,13 +297,14 @@ func chunkHeaderBuffered(br *bufio.Reader, inner bool) bool {
 // the last chunk it also consumes the trailer section.
 func nextChunk(br *bufio.Reader, st *chunkState) error {
 	if st.inner {
-		var end [2]byte
-		if _, err := io.ReadFull(br, end[:]); err != nil {
+		end, err := br.Peek(2)
+		if err != nil {
 			return unexpected(err)
 		}
-		if end != [2]byte{'\r', '\n'} {
+		if end[0] != '\r' || end[1] != '\n' {
 			return errChunk
 		}
+		br.Discard(2)
 		st.inner = false
 	}
 	line, err := br.ReadSlice('\n')
