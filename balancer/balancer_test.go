@@ -489,3 +489,26 @@ func BenchmarkPick100kWithCooling(b *testing.B) {
 		}
 	})
 }
+
+func TestUpstreamErrorClientStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		err  UpstreamError
+		want int
+		key  bool
+	}{
+		{"timeout", UpstreamError{Verdict: Verdict{Class: Transient, Reason: "TIMEOUT"}}, http.StatusGatewayTimeout, false},
+		{"no answer", UpstreamError{Verdict: Verdict{Class: Transient, Reason: "NETWORK"}}, http.StatusBadGateway, false},
+		{"invalid key", UpstreamError{Status: 400, Verdict: Verdict{Class: InvalidKey}}, http.StatusServiceUnavailable, true},
+		{"model denied", UpstreamError{Status: 403, Verdict: Verdict{Class: ModelDenied}}, http.StatusServiceUnavailable, true},
+		{"client error", UpstreamError{Status: 400, Verdict: Verdict{Class: ClientError}}, 400, false},
+		{"quota", UpstreamError{Status: 429, Verdict: Verdict{Class: Quota}}, 429, false},
+		{"server error", UpstreamError{Status: 500, Verdict: Verdict{Class: Transient}}, 500, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.err.ClientStatus())
+			assert.Equal(t, tt.key, tt.err.KeyRejected())
+		})
+	}
+}

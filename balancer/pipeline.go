@@ -119,6 +119,35 @@ func (e *UpstreamError) Error() string {
 	return fmt.Sprintf("upstream answered %d (%s) after %d attempt(s): %s", e.Status, e.Verdict.Class, e.Attempts, e.Verdict.Message)
 }
 
+// ClientStatus is the HTTP status a gateway answers its client with for
+// e, whatever the protocol:
+//
+//   - no answer came: 504 after a timeout, 502 otherwise;
+//   - the last key tried was rejected as invalid or denied for the model:
+//     503 — the client's request was fine, the pool has no working key
+//     for it (passing Google's 400 or 403 on would blame the client);
+//   - otherwise the upstream's own status.
+//
+// Protocol packages (gemini, openai) shape the body; the decision is here
+// so that every protocol answers the same.
+func (e *UpstreamError) ClientStatus() int {
+	switch {
+	case e.Status == 0 && e.Verdict.Reason == "TIMEOUT":
+		return http.StatusGatewayTimeout
+	case e.Status == 0:
+		return http.StatusBadGateway
+	case e.KeyRejected():
+		return http.StatusServiceUnavailable
+	}
+	return e.Status
+}
+
+// KeyRejected reports whether the last key tried was rejected as invalid
+// or denied for the model (Verdict class InvalidKey or ModelDenied).
+func (e *UpstreamError) KeyRejected() bool {
+	return e.Verdict.Class == InvalidKey || e.Verdict.Class == ModelDenied
+}
+
 // Result is a successful answer. Its Response body is unread: the caller
 // relays it, then calls Finish exactly once.
 type Result struct {

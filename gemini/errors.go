@@ -97,16 +97,12 @@ func ErrorStatus(err error) (code int, body []byte, st *Status) {
 	var ex *balancer.ExhaustedError
 	switch {
 	case errors.As(err, &ue):
+		code = ue.ClientStatus()
 		switch {
 		case ue.Status == 0:
-			code = http.StatusBadGateway
-			if ue.Verdict.Reason == "TIMEOUT" {
-				code = http.StatusGatewayTimeout
-			}
 			return code, nil, &Status{Code: code, Status: canonical(code),
 				Message: fmt.Sprintf("upstream did not answer after %d attempt(s): %s", ue.Attempts, ue.Verdict.Message)}
-		case ue.Verdict.Class == balancer.InvalidKey || ue.Verdict.Class == balancer.ModelDenied:
-			code = http.StatusServiceUnavailable
+		case ue.KeyRejected():
 			return code, nil, &Status{Code: code, Status: canonical(code),
 				Message: fmt.Sprintf("no working API key: the last key tried was rejected (%s: %s) after %d attempt(s)", ue.Verdict.Reason, ue.Verdict.Message, ue.Attempts)}
 		}

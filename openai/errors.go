@@ -181,16 +181,17 @@ func FromPipelineError(err error) *Error {
 
 func fromUpstream(ue *balancer.UpstreamError) *Error {
 	v := ue.Verdict
+	status := ue.ClientStatus()
 	if ue.Status == 0 {
-		if v.Reason == "TIMEOUT" {
-			return &Error{Status: http.StatusGatewayTimeout, Type: TypeServer, Code: strPtr("timeout"),
-				Message: fmt.Sprintf("the upstream did not answer after %d attempt(s): %s", ue.Attempts, v.Message)}
+		code := "upstream_unreachable"
+		if status == http.StatusGatewayTimeout {
+			code = "timeout"
 		}
-		return &Error{Status: http.StatusBadGateway, Type: TypeServer, Code: strPtr("upstream_unreachable"),
+		return &Error{Status: status, Type: TypeServer, Code: strPtr(code),
 			Message: fmt.Sprintf("the upstream did not answer after %d attempt(s): %s", ue.Attempts, v.Message)}
 	}
-	if v.Class == balancer.InvalidKey || v.Class == balancer.ModelDenied {
-		return &Error{Status: http.StatusServiceUnavailable, Type: TypeServer, Code: strPtr("no_available_key"),
+	if ue.KeyRejected() {
+		return &Error{Status: status, Type: TypeServer, Code: strPtr("no_available_key"),
 			Message: fmt.Sprintf("no working API key: the last key tried was rejected (%s: %s) after %d attempt(s)", v.Reason, v.Message, ue.Attempts)}
 	}
 	msg := v.Message
