@@ -73,6 +73,9 @@ type conn struct {
 	idleAt   time.Time
 	reused   bool
 	unusable bool // set when the connection must not go back to the pool
+	// writeDone, when set, receives the result of the goroutine writing a
+	// large request body.
+	writeDone chan error
 }
 
 // errClosedBeforeAnswer marks a reused connection that the server had
@@ -170,7 +173,14 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, bp
 	for {
 		if _, err := c.br.Peek(1); err != nil {
 			stop()
-			if c.reused && !isContextErr(ctx) && (err == io.EOF || isConnReset(err)) {
+			if c.writeDone != nil {
+				c.nc.Close() // ends the writer if it still runs
+				if werr := <-c.writeDone; werr != nil && !isContextErr(ctx) {
+					err = fmt.Errorf("writing the request: %w (reading the answer: %v)", werr, err)
+				}
+				c.writeDone = nil
+			}
+			if c.reused && !isContextErr(ctx) && (errors.Is(err, io.EOF) || isConnReset(err)) {
 				return nil, fmt.Errorf("%w: %v", errClosedBeforeAnswer, err)
 			}
 			return nil, err
@@ -189,6 +199,9 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, bp
 		chunked := len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
 		if resp.ContentLength < 0 && !chunked && resp.Body != http.NoBody {
 			c.unusable = true // the body ends when the server closes
+		}
+		if werr, finished := c.writeResult(); finished && werr != nil {
+			c.unusable = true // the answer came, but the body did not all go
 		}
 		if resp.Close || req.Close || resp.ProtoMajor != 1 || resp.ProtoMinor == 0 && !strings.EqualFold(resp.Header.Get("Connection"), "keep-alive") {
 			c.unusable = true
@@ -210,7 +223,11 @@ func (t *Transport) writeBody(c *conn, b []byte, req *http.Request, body io.Read
 		_, err := c.nc.Write(b)
 		return b, err
 	}
-	defer body.Close()
+	defer func() {
+		if body != nil {
+			body.Close()
+		}
+	}()
 	n := req.ContentLength
 	if n > 0 && n <= 64<<10 {
 		start := len(b)
@@ -224,11 +241,38 @@ func (t *Transport) writeBody(c *conn, b []byte, req *http.Request, body io.Read
 	if _, err := c.nc.Write(b); err != nil {
 		return b, err
 	}
-	w, err := io.Copy(c.nc, body)
-	if err == nil && n > 0 && w != n {
-		err = fmt.Errorf("h1: request body was %d bytes, ContentLength %d", w, n)
+	// A large body is written by its own goroutine, as net/http does, so
+	// that an answer the server sends before it has read everything (413,
+	// 400) is seen at once instead of after the write stalls on a server
+	// that stopped reading. The caller waits for c.writeDone before it
+	// reuses the connection.
+	done := make(chan error, 1)
+	c.writeDone = done
+	go func(body io.ReadCloser) {
+		defer body.Close()
+		w, err := io.Copy(c.nc, body)
+		if err == nil && n > 0 && w != n {
+			err = fmt.Errorf("h1: request body was %d bytes, ContentLength %d", w, n)
+		}
+		done <- err
+	}(body)
+	body = nil // closed by the goroutine
+	return b, nil
+}
+
+// writeResult reports the large-body writer's outcome: finished (with its
+// error) or still running.
+func (c *conn) writeResult() (err error, finished bool) {
+	if c.writeDone == nil {
+		return nil, true
 	}
-	return b, err
+	select {
+	case err := <-c.writeDone:
+		c.writeDone = nil
+		return err, true
+	default:
+		return nil, false
+	}
 }
 
 // appendHead appends the request line and headers.
@@ -373,6 +417,12 @@ func (b *body1) release(reusable bool) {
 	b.done = true
 	// stop reports false when the context already fired and poisoned the
 	// connection's deadline.
+	// A large body's writer still running means the server answered
+	// before it read everything: the connection is out of step, and
+	// closing it also ends the blocked writer.
+	if werr, finished := b.c.writeResult(); !finished || werr != nil {
+		reusable = false
+	}
 	if b.stop() && reusable && !b.c.unusable {
 		b.t.putIdle(b.c)
 		return

@@ -417,3 +417,58 @@ func TestLargeRequestBody(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, "1048576", string(b))
 }
+
+func TestEarlyAnswerToALargeBody(t *testing.T) {
+	// The server reads the head, answers 413 and stops reading without
+	// closing: the answer must come back at once, not after the body's
+	// write has stalled.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	hold := make(chan struct{})
+	defer close(hold)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"error\":\"big\"}\n")
+		<-hold
+	}()
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	body := bytes.Repeat([]byte("x"), 32<<20) // far more than the socket buffers hold
+	resp, err := tr.RoundTrip(post(t, ctx, "http://"+ln.Addr().String(), body))
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	assert.Equal(t, "{\"error\":\"big\"}\n", string(b))
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, 0, tr.IdleConns(), "a connection whose body did not all go is not reused")
+	assert.NoError(t, ctx.Err(), "answered before the deadline")
+}
+
+func TestLargeBodyKeepsConnection(t *testing.T) {
+	srv, conns := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprint(w, n)
+	}))
+	tr := &Transport{}
+	defer tr.CloseIdleConnections()
+	for range 3 {
+		resp, err := tr.RoundTrip(post(t, context.Background(), srv.URL, bytes.Repeat([]byte("b"), 300<<10)))
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		assert.Equal(t, "307200", string(b))
+		resp.Body.Close()
+	}
+	assert.LessOrEqual(t, conns.Load(), int64(3))
+}
