@@ -61,6 +61,7 @@ type Transport struct {
 
 	mu     sync.Mutex
 	idle   map[string][]*conn
+	reaper *time.Timer // pending sweep of the idle pool, nil when none
 	tlsCfg *tls.Config
 	dialer net.Dialer
 }
@@ -553,7 +554,49 @@ func (t *Transport) putIdle(c *conn) {
 		return
 	}
 	t.idle[c.key] = append(t.idle[c.key], c)
+	if t.reaper == nil {
+		t.reaper = time.AfterFunc(t.sweepEvery(), t.sweep)
+	}
 	t.mu.Unlock()
+}
+
+// sweepEvery is how often the idle pool is swept: half the idle timeout.
+func (t *Transport) sweepEvery() time.Duration {
+	d := t.IdleConnTimeout
+	if d <= 0 {
+		d = 90 * time.Second
+	}
+	return d / 2
+}
+
+// sweep closes idle connections past the idle timeout or closed by the
+// server, so that a quiet gateway does not keep sockets the other side has
+// given up on. It runs while the pool holds connections. The pool stays
+// locked during the sweep (one non-blocking peek per idle connection, a
+// few microseconds each): a connection in the pool is in nobody's hands.
+func (t *Transport) sweep() {
+	timeout := 2 * t.sweepEvery()
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for key, list := range t.idle {
+		kept := list[:0]
+		for _, c := range list {
+			if now.Sub(c.idleAt) > timeout || !alive(c.nc) {
+				c.nc.Close()
+				continue
+			}
+			kept = append(kept, c)
+		}
+		clear(list[len(kept):])
+		t.idle[key] = kept
+		n += len(kept)
+	}
+	t.reaper = nil
+	if n > 0 {
+		t.reaper = time.AfterFunc(t.sweepEvery(), t.sweep)
+	}
 }
 
 // CloseIdleConnections closes every idle connection. Connections in use
@@ -562,6 +605,10 @@ func (t *Transport) CloseIdleConnections() {
 	t.mu.Lock()
 	idle := t.idle
 	t.idle = nil
+	if t.reaper != nil {
+		t.reaper.Stop()
+		t.reaper = nil
+	}
 	t.mu.Unlock()
 	for _, list := range idle {
 		for _, c := range list {

@@ -472,3 +472,51 @@ func TestLargeBodyKeepsConnection(t *testing.T) {
 	}
 	assert.LessOrEqual(t, conns.Load(), int64(3))
 }
+
+func TestSweepRetiresIdleConnections(t *testing.T) {
+	srv, _ := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tr := &Transport{IdleConnTimeout: 100 * time.Millisecond}
+	defer tr.CloseIdleConnections()
+	resp, err := tr.RoundTrip(post(t, context.Background(), srv.URL, []byte(`{}`)))
+	require.NoError(t, err)
+	io.ReadAll(resp.Body)
+	require.Equal(t, 1, tr.IdleConns())
+	assert.Eventually(t, func() bool { return tr.IdleConns() == 0 }, 5*time.Second, 10*time.Millisecond,
+		"a connection idle past the timeout is closed by the sweep, with no call to trigger it")
+	tr.mu.Lock()
+	assert.Nil(t, tr.reaper, "the sweep stops once the pool is empty")
+	tr.mu.Unlock()
+}
+
+func TestSweepNoticesServerClose(t *testing.T) {
+	var mu sync.Mutex
+	var server net.Conn
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		server = c
+		mu.Unlock()
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err == nil {
+			io.WriteString(c, okAnswer)
+		}
+	}()
+	tr := &Transport{IdleConnTimeout: time.Hour}
+	defer tr.CloseIdleConnections()
+	resp, err := tr.RoundTrip(post(t, context.Background(), "http://"+ln.Addr().String(), nil))
+	require.NoError(t, err)
+	io.ReadAll(resp.Body)
+	require.Equal(t, 1, tr.IdleConns())
+	mu.Lock()
+	server.Close()
+	mu.Unlock()
+	time.Sleep(50 * time.Millisecond)
+	tr.sweep() // as the timer would, half an hour from now
+	assert.Equal(t, 0, tr.IdleConns(), "a connection the server closed is dropped from the pool")
+}
