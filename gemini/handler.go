@@ -159,8 +159,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		// The answer is relayed from this frame, not from serveCall's:
 		// an open stream parks its goroutine inside the relay for as long
-		// as it lasts, and a shallower stack lets the runtime shrink it
-		// to half (8 KB instead of 16 per open stream).
+		// as it lasts, and without serveCall's frame (~630 bytes) under it
+		// the parked stack stays small enough for the runtime to keep
+		// each open stream's goroutine at its smallest workable size.
 		res, stream, sse := h.serveCall(w, r, rt)
 		switch {
 		case res == nil:

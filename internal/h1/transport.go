@@ -176,9 +176,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, bp
 			stop()
 			if c.writeDone != nil {
 				c.nc.Close() // ends the writer if it still runs
-				if werr := <-c.writeDone; werr != nil && !isContextErr(ctx) {
-					err = fmt.Errorf("writing the request: %w (reading the answer: %v)", werr, err)
-				}
+				<-c.writeDone
 				c.writeDone = nil
 			}
 			if c.reused && !isContextErr(ctx) && (errors.Is(err, io.EOF) || isConnReset(err)) {
