@@ -313,7 +313,7 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) (r
 	// events for clients that asked for it.
 	var q url.Values
 	if stream && r.URL.RawQuery == "alt=sse" {
-		sse, q = true, sseQuery // the common case, without parsing
+		sse, q = true, httpx.SSEQuery // the common case, without parsing
 	} else if r.URL.RawQuery != "" {
 		cq := r.URL.Query()
 		sse = stream && cq.Get("alt") == "sse"
@@ -322,7 +322,7 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) (r
 			q.Set("alt", "sse")
 		}
 	} else if stream {
-		q = sseQuery
+		q = httpx.SSEQuery
 	}
 	path := "models/" + m.Upstream + ":" + rt.method
 	res, err = h.Pipeline.Do(r.Context(), balancer.Call{
@@ -350,10 +350,6 @@ func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request, rt route) (r
 	}
 	return res, stream, sse
 }
-
-// sseQuery is the upstream query of a stream whose client sent no query
-// parameters. Shared: never modified.
-var sseQuery = url.Values{"alt": {"sse"}}
 
 // forwardQuery keeps the client's query parameters except its token.
 func forwardQuery(q url.Values) url.Values {

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/geminibalance/gb/balancer"
+	"github.com/geminibalance/gb/internal/httpx"
 )
 
 // EventReader reads Server-Sent Events from an upstream stream, one whole
@@ -199,16 +200,6 @@ func ErrorCode(b []byte) int {
 	return 0
 }
 
-// Header values of every stream answer, shared and never modified (net/http
-// copies them when it writes the head; cap == len, so an append by a
-// wrapping middleware copies too).
-var (
-	sseContentType       = []string{"text/event-stream"}[:1:1]
-	jsonArrayContentType = []string{"application/json; charset=UTF-8"}[:1:1]
-	noCache              = []string{"no-cache"}[:1:1]
-	noBuffering          = []string{"no"}[:1:1]
-)
-
 // relayStream copies an SSE answer to the client event by event, flushing
 // after each. When the client asked for Google's JSON-array stream (no
 // alt=sse) the events' payloads are written as array elements instead.
@@ -216,14 +207,11 @@ var (
 // well-formed error element and the stream ends: nothing is retried, so
 // no text is duplicated.
 func relayStream(w http.ResponseWriter, r *http.Request, res *balancer.Result, sse bool) {
-	h := w.Header()
 	if sse {
-		h["Content-Type"] = sseContentType
+		httpx.SetStreamHeaders(w.Header(), httpx.SSE)
 	} else {
-		h["Content-Type"] = jsonArrayContentType
+		httpx.SetStreamHeaders(w.Header(), httpx.JSONArray)
 	}
-	h["Cache-Control"] = noCache
-	h["X-Accel-Buffering"] = noBuffering
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 

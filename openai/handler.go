@@ -267,9 +267,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 	return body
 }
 
-// sseQuery is the upstream query of every stream. Shared: never modified.
-var sseQuery = url.Values{"alt": {"sse"}}
-
 func (h *Handler) checkModel(w http.ResponseWriter, s *Settings, name string) (gemini.ModelName, bool) {
 	m := s.Models.Parse(name)
 	if err := s.Models.Allowed(m); err != nil {
@@ -305,7 +302,7 @@ func (h *Handler) serveChat(w http.ResponseWriter, r *http.Request) {
 	var q url.Values
 	if req.Stream {
 		method, kind = "streamGenerateContent", "openai-chat-stream"
-		q = sseQuery
+		q = httpx.SSEQuery
 	}
 	path := "models/" + m.Upstream + ":" + method
 	res, err := h.Pipeline.Do(r.Context(), balancer.Call{
@@ -352,22 +349,10 @@ func poolUsage(u *Usage) balancer.Usage {
 	return balancer.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
 }
 
-// streamHeaders are the values of a stream answer's Content-Type,
-// Cache-Control and X-Accel-Buffering, shared and never modified (net/http
-// copies them when it writes the head; cap == len, so an append copies).
-var streamHeaders = [3][]string{
-	[]string{"text/event-stream"}[:1:1],
-	[]string{"no-cache"}[:1:1],
-	[]string{"no"}[:1:1],
-}
-
 // relayStream translates the upstream SSE answer event by event, flushing
 // after each upstream event.
 func (h *Handler) relayStream(w http.ResponseWriter, r *http.Request, res *balancer.Result, req *ChatCompletionRequest, opts *Options) {
-	hd := w.Header()
-	hd["Content-Type"] = streamHeaders[0]
-	hd["Cache-Control"] = streamHeaders[1]
-	hd["X-Accel-Buffering"] = streamHeaders[2]
+	httpx.SetStreamHeaders(w.Header(), httpx.SSE)
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	// The headers go out with the first chunk (PeekStream already holds

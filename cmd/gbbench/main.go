@@ -388,22 +388,10 @@ func runReference(ctx context.Context, o *options, tmp string, stderr io.Writer)
 	sc := allScenarios[slices.IndexFunc(allScenarios, func(s scenario) bool { return s.Name == "native-generate" })]
 	pxT := target{URL: px.URL + sc.Path, Body: []byte(sc.Body), Header: http.Header{"Content-Type": {"application/json"}, "X-Goog-Api-Key": {benchToken}}}
 	dT := target{URL: sim.URL + sc.DirectPath, Body: []byte(sc.DirectBody), Header: http.Header{"Content-Type": {"application/json"}, "X-Goog-Api-Key": {directKey}}}
-	for _, c := range []int{1, 64} {
-		if ctx.Err() != nil {
-			break
-		}
-		r := &row{Scenario: sc.Name, Profile: "fast", Concurrency: c, Status: "ok"}
-		r.Direct = measure(ctx, dT, c, o, nil, nil)
-		r.Gateway = measure(ctx, pxT, c, o, px, sim)
-		if r.Direct.RPS > 0 {
-			r.Ratio = r.Gateway.RPS / r.Direct.RPS
-		}
-		r.AddedP50Ms = r.Gateway.P50Ms - r.Direct.P50Ms
-		r.AddedP99Ms = r.Gateway.P99Ms - r.Direct.P99Ms
-		ref.Rows = append(ref.Rows, r)
+	ref.Rows = measureRef(ctx, o, sc, dT, pxT, px, sim, func(r *row) {
 		fmt.Fprintf(stderr, "gbbench: reference %-18s c=%-3d direct %8.0f rps  proxy %8.0f rps  ratio %.2f  cpu %5.0f µs/req\n",
-			sc.Name, c, r.Direct.RPS, r.Gateway.RPS, r.Ratio, r.Gateway.CPUMicrosReq)
-	}
+			sc.Name, r.Concurrency, r.Direct.RPS, r.Gateway.RPS, r.Ratio, r.Gateway.CPUMicrosReq)
+	})
 	px.kill()
 	// The simulator alone in its own process: what one hop between
 	// processes costs on this machine, with no proxy at all.
@@ -413,27 +401,44 @@ func runReference(ctx context.Context, o *options, tmp string, stderr io.Writer)
 	}
 	spT := dT
 	spT.URL = sp.URL + sc.DirectPath
-	for _, c := range []int{1, 64} {
-		if ctx.Err() != nil {
-			break
-		}
-		r := &row{Scenario: sc.Name, Profile: "fast", Concurrency: c, Status: "ok"}
-		r.Direct = measure(ctx, dT, c, o, nil, nil)
-		r.Gateway = measure(ctx, spT, c, o, sp, sim)
-		if r.Direct.RPS > 0 {
-			r.Ratio = r.Gateway.RPS / r.Direct.RPS
-		}
-		r.AddedP50Ms = r.Gateway.P50Ms - r.Direct.P50Ms
-		r.AddedP99Ms = r.Gateway.P99Ms - r.Direct.P99Ms
-		ref.SimRows = append(ref.SimRows, r)
+	ref.SimRows = measureRef(ctx, o, sc, dT, spT, sp, sim, func(r *row) {
 		fmt.Fprintf(stderr, "gbbench: reference simulator in its own process c=%-3d in-process %8.0f rps  own process %8.0f rps  p50 +%.3f ms\n",
-			c, r.Direct.RPS, r.Gateway.RPS, r.AddedP50Ms)
-	}
+			r.Concurrency, r.Direct.RPS, r.Gateway.RPS, r.AddedP50Ms)
+	})
 	sp.kill()
 	if o.hold > 0 && ctx.Err() == nil {
 		ref.Hold = holdStreams(ctx, bin, filepath.Join(tmp, "ref-hold"), o.hold, o.keys)
 	}
 	return ref, ctx.Err()
+}
+
+// measureRef measures direct (dT) against other (t, served by proc) for sc
+// at c=1 and c=64, reporting each row as it is done.
+func measureRef(ctx context.Context, o *options, sc scenario, dT, t target, proc *gatewayProc, sim *geminitest.Server, report func(*row)) []*row {
+	var rows []*row
+	for _, c := range []int{1, 64} {
+		if ctx.Err() != nil {
+			break
+		}
+		r := &row{Scenario: sc.Name, Profile: "fast", Concurrency: c, Status: "ok"}
+		r.compare(measure(ctx, dT, c, o, nil, nil), measure(ctx, t, c, o, proc, sim), sc.Stream)
+		rows = append(rows, r)
+		report(r)
+	}
+	return rows
+}
+
+// compare records both sides of a row and the figures derived from them.
+func (r *row) compare(direct, gateway *sideResult, stream bool) {
+	r.Direct, r.Gateway = direct, gateway
+	if direct.RPS > 0 {
+		r.Ratio = gateway.RPS / direct.RPS
+	}
+	r.AddedP50Ms = gateway.P50Ms - direct.P50Ms
+	r.AddedP99Ms = gateway.P99Ms - direct.P99Ms
+	if stream {
+		r.AddedTTFBMs = gateway.TTFBP50Ms - direct.TTFBP50Ms
+	}
 }
 
 // runProfile starts a simulator with p's behaviour and a gateway in front
@@ -478,17 +483,8 @@ func runProfile(ctx context.Context, o *options, bin, workDir string, p profile,
 				fmt.Fprintf(stderr, "gbbench: %-18s %-9s c=%-3d %s\n", sc.Name, p.Name, c, status)
 				continue
 			}
-			r.Direct = measure(ctx, dT, c, o, nil, nil)
-			r.Gateway = measure(ctx, gwT, c, o, gw, sim)
+			r.compare(measure(ctx, dT, c, o, nil, nil), measure(ctx, gwT, c, o, gw, sim), sc.Stream)
 			sent += int64(r.Gateway.AllOK)
-			if r.Direct.RPS > 0 {
-				r.Ratio = r.Gateway.RPS / r.Direct.RPS
-			}
-			r.AddedP50Ms = r.Gateway.P50Ms - r.Direct.P50Ms
-			r.AddedP99Ms = r.Gateway.P99Ms - r.Direct.P99Ms
-			if sc.Stream {
-				r.AddedTTFBMs = r.Gateway.TTFBP50Ms - r.Direct.TTFBP50Ms
-			}
 			fmt.Fprintf(stderr, "gbbench: %-18s %-9s c=%-3d direct %8.0f rps  gateway %8.0f rps  ratio %.2f  cpu %5.0f µs/req  errs %d/%d\n",
 				sc.Name, p.Name, c, r.Direct.RPS, r.Gateway.RPS, r.Ratio, r.Gateway.CPUMicrosReq, r.Direct.Errors, r.Gateway.Errors)
 		}

@@ -1,12 +1,42 @@
-// Package httpx holds the request-reading steps the protocol handlers
-// share; each handler words its own errors (Google's or OpenAI's shape).
+// Package httpx holds the request-reading steps and stream-answer headers
+// the protocol handlers share; each handler words its own errors (Google's
+// or OpenAI's shape).
 package httpx
 
 import (
 	"io"
 	"mime"
+	"net/http"
+	"net/url"
 	"strings"
 )
+
+// SSEQuery is the upstream query of a stream ("alt=sse": Google's SSE
+// framing). Shared: never modified.
+var SSEQuery = url.Values{"alt": {"sse"}}
+
+// Content types of stream answers, for SetStreamHeaders.
+var (
+	SSE       = []string{"text/event-stream"}[:1:1]
+	JSONArray = []string{"application/json; charset=UTF-8"}[:1:1]
+)
+
+var (
+	noCache     = []string{"no-cache"}[:1:1]
+	noBuffering = []string{"no"}[:1:1]
+)
+
+// SetStreamHeaders sets a stream answer's Content-Type (SSE or JSONArray),
+// Cache-Control: no-cache and X-Accel-Buffering: no (so that proxies such
+// as nginx pass every event on at once). The values are shared and never
+// modified: net/http copies them when it writes the head, and with
+// cap == len an append by a wrapping middleware copies too. This saves
+// the four allocations of Header.Set on every stream.
+func SetStreamHeaders(h http.Header, contentType []string) {
+	h["Content-Type"] = contentType
+	h["Cache-Control"] = noCache
+	h["X-Accel-Buffering"] = noBuffering
+}
 
 // JSONContentType reports whether a request's Content-Type may carry a
 // JSON body: empty, application/json, any +json type, and the types

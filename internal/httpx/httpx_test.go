@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -34,3 +35,17 @@ func TestReadAll(t *testing.T) {
 type assertErr struct{}
 
 func (assertErr) Error() string { return "boom" }
+
+func TestSetStreamHeaders(t *testing.T) {
+	h := http.Header{}
+	SetStreamHeaders(h, SSE)
+	assert.Equal(t, "text/event-stream", h.Get("Content-Type"))
+	assert.Equal(t, "no-cache", h.Get("Cache-Control"))
+	assert.Equal(t, "no", h.Get("X-Accel-Buffering"))
+	// A middleware appending a value gets its own copy: the shared one
+	// stays as it was for every other answer.
+	h.Add("Cache-Control", "no-store")
+	assert.Equal(t, []string{"no-cache"}, noCache)
+	SetStreamHeaders(h, JSONArray)
+	assert.Equal(t, "application/json; charset=UTF-8", h.Get("Content-Type"))
+}
