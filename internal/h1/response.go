@@ -76,7 +76,7 @@ func parseHead(br *bufio.Reader, req *http.Request) (resp *http.Response, mode u
 			return nil, 0, 0, false // also a folded line (leading space)
 		}
 		v := strings.Trim(line[colon+1:], " \t")
-		if !validFieldValue(v) {
+		if !validHeaderValue(v) {
 			return nil, 0, 0, false
 		}
 		k := canonicalKey(line[:colon])
@@ -172,17 +172,6 @@ func parseLength(v string) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
-}
-
-// validFieldValue reports whether v holds no control characters but tab,
-// as net/http requires of header values it reads.
-func validFieldValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // commonKeys interns the header names upstream answers carry.

@@ -166,7 +166,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, bp
 	*bp = b
 	if err != nil {
 		stop()
-		if c.reused && !isContextErr(ctx) {
+		if c.reused && ctx.Err() == nil {
 			return nil, fmt.Errorf("%w: %v", errClosedBeforeAnswer, err)
 		}
 		return nil, err
@@ -179,7 +179,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, bp
 				<-c.writeDone
 				c.writeDone = nil
 			}
-			if c.reused && !isContextErr(ctx) && (errors.Is(err, io.EOF) || isConnReset(err)) {
+			if c.reused && ctx.Err() == nil && (errors.Is(err, io.EOF) || isConnReset(err)) {
 				return nil, fmt.Errorf("%w: %v", errClosedBeforeAnswer, err)
 			}
 			return nil, err
@@ -349,7 +349,8 @@ func validHeaderName(k string) bool {
 	return true
 }
 
-// validHeaderValue reports whether v holds no control characters but tab.
+// validHeaderValue reports whether v holds no control characters but tab,
+// as net/http requires of the header values it writes and reads.
 func validHeaderValue(v string) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
@@ -646,8 +647,6 @@ func hostOnly(host string) string {
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 }
-
-func isContextErr(ctx context.Context) bool { return ctx.Err() != nil }
 
 // isConnReset reports a connection reset or broken pipe.
 func isConnReset(err error) bool {
